@@ -1,0 +1,75 @@
+"""Printers that write PDFs into a folder: the demo's printer and a fault-injecting
+simulation. Real counters use CUPS (or Qt printing on Windows)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from devices.errors import PrinterOffline, PrinterOutOfPaper
+from devices.printer import JobState, PrinterState
+
+
+class FolderPrinter:
+    """Each job becomes ``<job id>-<job name>.pdf`` in ``folder``, written atomically."""
+
+    name = "folder"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._jobs: dict[str, JobState] = {}
+        self._next = 1
+
+    def state(self) -> PrinterState:
+        return PrinterState(ready=True)
+
+    def submit(self, pdf: bytes, job_name: str) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            job_id = f"{os.getpid()}-{self._next}"
+            self._next += 1
+        safe_name = "".join(c if c.isalnum() or c in "-_" else "_" for c in job_name)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".part")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf)
+            fh.flush()
+            os.fsync(fh.fileno())
+        target = self.folder / f"{safe_name}-{job_id}.pdf"
+        os.replace(tmp, target)
+        with self._lock:
+            self._jobs[job_id] = JobState.COMPLETED
+        self.last_path = target
+        return job_id
+
+    def job_state(self, job_id: str) -> JobState:
+        with self._lock:
+            return self._jobs.get(job_id, JobState.FAILED)
+
+
+class SimulatedPrinter(FolderPrinter):
+    """A folder printer whose faults can be switched on: offline, out of paper."""
+
+    name = "simulated"
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.offline = False
+        self.out_of_paper = False
+
+    def state(self) -> PrinterState:
+        reasons = tuple(
+            reason
+            for reason, active in (("offline", self.offline), ("media-empty", self.out_of_paper))
+            if active
+        )
+        return PrinterState(ready=not reasons, reasons=reasons)
+
+    def submit(self, pdf: bytes, job_name: str) -> str:
+        if self.offline:
+            raise PrinterOffline()
+        if self.out_of_paper:
+            raise PrinterOutOfPaper()
+        return super().submit(pdf, job_name)

@@ -1,0 +1,285 @@
+"""The template model: what a form asks, where each value comes from, what it costs.
+
+Templates are JSON documents (forms/templates/*.json). ``parse_template`` turns one into
+frozen dataclasses and refuses anything malformed with a ``TemplateError`` that names the
+offending place, so an administrator's mistake never reaches a resident.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from forms.localized import pick
+
+
+class TemplateError(ValueError):
+    """A template definition is malformed; ``where`` names the offending element."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{where}: {problem}")
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    KANA = "kana"
+    DATE = "date"
+    CHOICE = "choice"
+    CHECKBOX = "checkbox"
+    NUMBER = "number"
+    PHONE = "phone"
+    POSTAL_CODE = "postal_code"
+    ADDRESS = "address"
+
+
+class FilledBy(StrEnum):
+    RESIDENT = "resident"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class Source(StrEnum):
+    CARD_NAME = "card.name"
+    CARD_ADDRESS = "card.address"
+    CARD_BIRTH_DATE = "card.birth_date"
+    CARD_SEX = "card.sex"
+    CARD_MY_NUMBER = "card.my_number"
+    SESSION_TODAY = "session.today"
+
+
+CARD_SOURCES = frozenset(s for s in Source if s.value.startswith("card."))
+
+Localized = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: Localized
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str
+    kind: FieldKind
+    label: Localized
+    filled_by: FilledBy
+    required: bool = False
+    source: Source | None = None
+    help: Localized = field(default_factory=dict)
+    choices: tuple[Choice, ...] = ()
+    default: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    #: print this date field in 和暦 (default) or in Western form
+    date_style: str = "wareki"
+
+    @property
+    def from_card(self) -> bool:
+        return self.source in CARD_SOURCES
+
+    def choice_label(self, value: str, language: str) -> str:
+        for choice in self.choices:
+            if choice.value == value:
+                return pick(choice.label, language)
+        return value
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: Localized
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True)
+class FeeRule:
+    """``amount`` yen per unit; the unit count comes from ``per_field`` (else 1).
+    ``when`` restricts the rule to applications where a field has a given value."""
+
+    code: str
+    label: Localized
+    amount: int
+    per_field: str | None = None
+    when_field: str | None = None
+    when_value: str | None = None
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    version: int
+    title: Localized
+    short_title: Localized
+    business: str
+    my_number_business: bool
+    #: which person block the card fills: the applicant (申請者) or the person filing (届出人)
+    card_fills: str
+    sections: tuple[Section, ...]
+    fees: tuple[FeeRule, ...]
+    description: Localized = field(default_factory=dict)
+
+    @property
+    def fields(self) -> tuple[Field, ...]:
+        return tuple(f for section in self.sections for f in section.fields)
+
+    def field(self, field_id: str) -> Field:
+        for f in self.fields:
+            if f.id == field_id:
+                return f
+        raise KeyError(field_id)
+
+    @property
+    def needs_my_number(self) -> bool:
+        return any(f.source is Source.CARD_MY_NUMBER for f in self.fields)
+
+
+_E = TypeVar("_E", bound=StrEnum)
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _localized(raw: Any, where: str) -> Localized:
+    if not isinstance(raw, dict) or "ja" not in raw:
+        raise TemplateError(where, "needs a Japanese text ('ja')")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+        raise TemplateError(where, "texts must be strings")
+    return dict(raw)
+
+
+def _ident(raw: Any, where: str) -> str:
+    if not isinstance(raw, str) or not _ID.match(raw):
+        raise TemplateError(where, "id must be lower-case letters, digits and '_'")
+    return raw
+
+
+def _opt_int(raw: Any, where: str) -> int | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, int) or isinstance(raw, bool):
+        raise TemplateError(where, "must be an integer")
+    return raw
+
+
+def _enum(kind: type[_E], raw: Any, where: str) -> _E:
+    try:
+        return kind(raw)
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)
+        raise TemplateError(where, f"unknown value {raw!r}; allowed: {allowed}") from None
+
+
+def _parse_field(raw: Any, where: str) -> Field:
+    if not isinstance(raw, dict):
+        raise TemplateError(where, "a field must be an object")
+    fid = _ident(raw.get("id"), where)
+    where = f"{where} ({fid})"
+    kind = _enum(FieldKind, raw.get("kind"), f"{where}.kind")
+    source = _enum(Source, raw["source"], f"{where}.source") if raw.get("source") else None
+    choices = tuple(
+        Choice(str(c.get("value")), _localized(c.get("label"), f"{where}.choices[{i}]"))
+        for i, c in enumerate(raw.get("choices", []))
+    )
+    if kind is FieldKind.CHOICE and not choices:
+        raise TemplateError(where, "a choice field needs choices")
+    pattern = raw.get("pattern")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise TemplateError(f"{where}.pattern", f"invalid regular expression: {exc}") from None
+    date_style = raw.get("date_style", "wareki")
+    if date_style not in ("wareki", "western"):
+        raise TemplateError(f"{where}.date_style", "must be 'wareki' or 'western'")
+    return Field(
+        id=fid,
+        kind=kind,
+        label=_localized(raw.get("label"), f"{where}.label"),
+        filled_by=_enum(FilledBy, raw.get("filled_by", "resident"), f"{where}.filled_by"),
+        required=bool(raw.get("required", False)),
+        source=source,
+        help=_localized(raw["help"], f"{where}.help") if "help" in raw else {},
+        choices=choices,
+        default=None if raw.get("default") is None else str(raw["default"]),
+        minimum=_opt_int(raw.get("min"), f"{where}.min"),
+        maximum=_opt_int(raw.get("max"), f"{where}.max"),
+        max_length=_opt_int(raw.get("max_length"), f"{where}.max_length"),
+        pattern=pattern,
+        date_style=date_style,
+    )
+
+
+def _parse_fee(raw: Any, where: str, field_ids: set[str]) -> FeeRule:
+    if not isinstance(raw, dict):
+        raise TemplateError(where, "a fee rule must be an object")
+    amount = _opt_int(raw.get("amount"), f"{where}.amount")
+    if amount is None or amount < 0:
+        raise TemplateError(f"{where}.amount", "must be a non-negative integer (yen)")
+    rule = FeeRule(
+        code=_ident(raw.get("code"), f"{where}.code"),
+        label=_localized(raw.get("label"), f"{where}.label"),
+        amount=amount,
+        per_field=raw.get("per_field"),
+        when_field=(raw.get("when") or {}).get("field"),
+        when_value=(raw.get("when") or {}).get("equals"),
+    )
+    for ref in (rule.per_field, rule.when_field):
+        if ref is not None and ref not in field_ids:
+            raise TemplateError(where, f"refers to unknown field {ref!r}")
+    return rule
+
+
+def parse_template(raw: Any) -> Template:
+    """Parse and check a template definition; raise ``TemplateError`` if anything is wrong."""
+    if not isinstance(raw, dict):
+        raise TemplateError("template", "must be an object")
+    tid = _ident(raw.get("id"), "id")
+    version = _opt_int(raw.get("version"), "version")
+    if version is None or version < 1:
+        raise TemplateError("version", "must be a positive integer")
+    sections = []
+    seen: set[str] = set()
+    for si, sraw in enumerate(raw.get("sections", [])):
+        where = f"sections[{si}]"
+        fields_ = tuple(
+            _parse_field(fraw, f"{where}.fields[{fi}]")
+            for fi, fraw in enumerate(sraw.get("fields", []))
+        )
+        for f in fields_:
+            if f.id in seen:
+                raise TemplateError(where, f"duplicate field id {f.id!r}")
+            seen.add(f.id)
+        sections.append(
+            Section(_ident(sraw.get("id"), f"{where}.id"),
+                    _localized(sraw.get("title"), f"{where}.title"), fields_)
+        )
+    if not sections:
+        raise TemplateError("sections", "a template needs at least one section")
+    my_number_business = bool(raw.get("my_number_business", False))
+    template = Template(
+        id=tid,
+        version=version,
+        title=_localized(raw.get("title"), "title"),
+        short_title=_localized(raw.get("short_title", raw.get("title")), "short_title"),
+        business=str(raw.get("business", "")),
+        my_number_business=my_number_business,
+        card_fills=str(raw.get("card_fills", "applicant")),
+        sections=tuple(sections),
+        fees=tuple(_parse_fee(f, f"fees[{i}]", seen) for i, f in enumerate(raw.get("fees", []))),
+        description=_localized(raw["description"], "description") if "description" in raw else {},
+    )
+    if not template.business:
+        raise TemplateError("business", "name the 事務 this form serves")
+    if template.needs_my_number and not my_number_business:
+        # 番号法: only a 個人番号利用事務 may bind the My Number (LEG-01).
+        raise TemplateError(
+            "my_number_business", "binds card.my_number but is not a 個人番号利用事務"
+        )
+    if template.card_fills not in ("applicant", "notifier"):
+        raise TemplateError("card_fills", "must be 'applicant' or 'notifier'")
+    return template

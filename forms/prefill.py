@@ -1,0 +1,52 @@
+"""Fill a template from the card and the session, with each value's provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from forms.model import FieldKind, FilledBy, Source, Template
+
+
+class Provenance(StrEnum):
+    CARD = "card"
+    RESIDENT = "resident"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class FilledValue:
+    value: str
+    provenance: Provenance
+
+
+def prefill(template: Template, sources: Mapping[Source, str]) -> dict[str, FilledValue]:
+    """Values for every field that has a source or a default.
+
+    ``sources`` maps card and session sources to their text; a source the caller did not
+    supply (e.g. ``card.my_number`` when the form does not need it) is simply left empty.
+    """
+    values: dict[str, FilledValue] = {}
+    for f in template.fields:
+        if f.source is not None and f.source in sources:
+            provenance = Provenance.CARD if f.from_card else Provenance.SYSTEM
+            values[f.id] = FilledValue(sources[f.source], provenance)
+        elif f.default is not None:
+            provenance = (
+                Provenance.SYSTEM if f.filled_by is FilledBy.SYSTEM else Provenance.RESIDENT
+            )
+            values[f.id] = FilledValue(f.default, provenance)
+        elif f.kind is FieldKind.CHECKBOX and f.filled_by is FilledBy.RESIDENT:
+            values[f.id] = FilledValue("0", Provenance.RESIDENT)
+    return values
+
+
+def resident_questions(template: Template) -> list[str]:
+    """Ids of the fields the resident answers after the card read, in form order."""
+    return [
+        f.id
+        for f in template.fields
+        if f.filled_by is FilledBy.RESIDENT and f.source is None
+    ]

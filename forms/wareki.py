@@ -1,0 +1,82 @@
+"""和暦 (Japanese era) dates as official forms print them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Era:
+    name: str
+    start: date
+
+
+# The Gregorian calendar was adopted on 明治6年1月1日; earlier dates are not needed here.
+ERAS: tuple[Era, ...] = (
+    Era("令和", date(2019, 5, 1)),
+    Era("平成", date(1989, 1, 8)),
+    Era("昭和", date(1926, 12, 25)),
+    Era("大正", date(1912, 7, 30)),
+    Era("明治", date(1868, 1, 25)),
+)
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """A date as the card stores it: month or day may be unknown (0) for foreign residents."""
+
+    year: int
+    month: int
+    day: int
+
+    @classmethod
+    def parse(cls, text: str) -> PartialDate:
+        if len(text) != 8 or not text.isdigit():
+            raise ValueError("date must be YYYYMMDD")
+        year, month, day = int(text[:4]), int(text[4:6]), int(text[6:])
+        if not 1 <= month <= 12 and month != 0:
+            raise ValueError("month out of range")
+        if not 0 <= day <= 31 or (month == 0 and day != 0):
+            raise ValueError("day out of range")
+        if month and day:
+            date(year, month, day)  # raises for 20230230
+        return cls(year, month, day)
+
+    @property
+    def is_partial(self) -> bool:
+        return self.month == 0 or self.day == 0
+
+    def as_date_floor(self) -> date:
+        return date(self.year, self.month or 1, self.day or 1)
+
+
+def era_of(d: date) -> tuple[Era, int]:
+    for era in ERAS:
+        if d >= era.start:
+            return era, d.year - era.start.year + 1
+    raise ValueError("date before 明治")
+
+
+def _year_text(era: Era, year: int) -> str:
+    return f"{era.name}{'元' if year == 1 else year}年"
+
+
+def format_wareki(value: str | date) -> str:
+    """``19580412`` → ``昭和33年4月12日``; unknown parts print as blanks (``昭和33年　月　日``)."""
+    pd = PartialDate.parse(value.strftime("%Y%m%d")) if isinstance(value, date) else (
+        PartialDate.parse(value)
+    )
+    era, year = era_of(pd.as_date_floor())
+    month = f"{pd.month}月" if pd.month else "　月"
+    day = f"{pd.day}日" if pd.day else "　日"
+    return f"{_year_text(era, year)}{month}{day}"
+
+
+def format_western(value: str | date) -> str:
+    pd = PartialDate.parse(value.strftime("%Y%m%d")) if isinstance(value, date) else (
+        PartialDate.parse(value)
+    )
+    month = f"{pd.month}月" if pd.month else "　月"
+    day = f"{pd.day}日" if pd.day else "　日"
+    return f"{pd.year}年{month}{day}"

@@ -1,0 +1,70 @@
+"""Wire settings, database, devices and services together: the app, the command-line
+tools and the tests all start here, so every entry point creates and upgrades the database
+and installs the shipped templates on first use."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from devices.registry import Devices, build_devices
+from kiosk.applications import ApplicationService
+from kiosk.clock import Clock, SystemClock
+from kiosk.config import Settings
+from kiosk.errors import UserFacingError
+from kiosk.payment_service import PaymentService
+from kiosk.print_service import PrintService
+from kiosk.storage.db import Database
+from kiosk.storage.migrate import upgrade
+from kiosk.templates_repo import TemplateRepository, install_shipped_if_empty
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseDamaged(UserFacingError):
+    message_key = "db_damaged"
+
+
+def open_database(settings: Settings, clock: Clock) -> Database:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.effective_database_url)
+    if not db.quick_check():
+        raise DatabaseDamaged()
+    upgrade(db)
+    install_shipped_if_empty(db, clock)
+    return db
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    clock: Clock
+    db: Database
+    devices: Devices
+    templates: TemplateRepository
+    applications: ApplicationService
+    printing: PrintService
+    payments: PaymentService
+
+    def close(self) -> None:
+        self.devices.close()
+        self.db.dispose()
+
+
+def build_context(settings: Settings, *, clock: Clock | None = None,
+                  devices: Devices | None = None) -> AppContext:
+    clock = clock or SystemClock()
+    db = open_database(settings, clock)
+    devices = devices or build_devices(
+        card_reader=settings.card_reader, printer=settings.printer, payment=settings.payment,
+        print_dir=settings.print_output_dir, payment_delay_s=settings.simulated_payment_delay_s,
+    )
+    templates = TemplateRepository(db)
+    apps = ApplicationService(db, templates, clock, settings.fee_overrides,
+                              settings.ticket_prefix)
+    return AppContext(
+        settings=settings, clock=clock, db=db, devices=devices, templates=templates,
+        applications=apps,
+        printing=PrintService(db, apps, devices.printer, clock, settings.addressee),
+        payments=PaymentService(db, apps, devices.payment, clock),
+    )

@@ -1,0 +1,161 @@
+"""Print an approved application: store the job first, render, send, record the outcome.
+
+A job row exists before anything reaches the printer, and it holds the application id and
+template version only; the PDF is rendered again from the stored values each time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from printing.render import render_pdf
+
+from devices.errors import PrinterError
+from devices.printer import JobState, Printer
+from forms.display import display_value
+from forms.model import FieldKind
+from forms.wareki import format_wareki
+from kiosk import audit
+from kiosk.applications import ApplicationService
+from kiosk.clock import Clock, today
+from kiosk.errors import IllegalTransition, NotFound
+from kiosk.status import Status
+from kiosk.storage.db import Database
+from kiosk.storage.models import ApplicationRow, PrintJobRow
+from printing.document import FeeSlip, PrintDocument, PrintRow, PrintSection
+
+log = logging.getLogger(__name__)
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"        # stored, not yet accepted by the spooler
+    SENT = "sent"            # the spooler accepted it
+    PRINTED = "printed"
+    WAITING = "waiting"      # the printer refused it (offline, no paper): retry later
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class PrintOutcome:
+    job_id: int
+    status: JobStatus
+    error_key: str | None = None
+
+
+class PrintService:
+    def __init__(self, db: Database, apps: ApplicationService, printer: Printer,
+                 clock: Clock, addressee: str) -> None:
+        self._db = db
+        self._apps = apps
+        self._printer = printer
+        self._clock = clock
+        self._addressee = addressee
+
+    def build_document(self, app_id: int) -> PrintDocument:
+        detail = self._apps.detail(app_id)
+        template = detail.template
+        sections = []
+        for section in template.sections:
+            rows = []
+            for f in section.fields:
+                stored = detail.values.get(f.id)
+                raw = stored.value if stored else ""
+                label = f.label["ja"]
+                if f.kind is FieldKind.CHECKBOX:
+                    rows.append(PrintRow(label, "", kind="check", checked=raw == "1"))
+                else:
+                    rows.append(PrintRow(label, display_value(f, raw, "ja")))
+            sections.append(PrintSection(section.title["ja"], tuple(rows)))
+        fee = None
+        if detail.fee.total:
+            fee = FeeSlip(
+                tuple((next(r.label["ja"] for r in template.fees if r.code == line.code),
+                       line.unit_amount, line.units) for line in detail.fee.lines),
+                detail.fee.total,
+            )
+        with self._db.read() as session:
+            app = session.get(ApplicationRow, app_id)
+            if app is None:
+                raise NotFound()
+            day = app.ticket_date or today(self._clock)
+        return PrintDocument(
+            title=template.title["ja"],
+            municipality=self._addressee,
+            application_date=format_wareki(day),
+            ticket=detail.ticket or "",
+            reference=f"{day:%Y%m%d}-{detail.ticket or detail.id}",
+            sections=tuple(sections),
+            fee=fee,
+            footer=f"{template.business}　様式 {template.id} v{template.version}",
+            metadata_subject=template.business,
+        )
+
+    def print_application(self, app_id: int, staff: str) -> PrintOutcome:
+        """Queue and send the approved application; marks it printed when the job completes."""
+        now = self._clock.now()
+        with self._db.write() as session:
+            app = session.get(ApplicationRow, app_id)
+            if app is None:
+                raise NotFound()
+            if app.status != Status.APPROVED.value:
+                raise IllegalTransition(current=app.status, target=Status.PRINTED.value)
+            job = PrintJobRow(application_id=app_id, template_pk=app.template_pk,
+                              status=JobStatus.QUEUED.value, printer=self._printer.name,
+                              attempts=0, reissue=0, requested_by=staff, created_at=now,
+                              updated_at=now)
+            session.add(job)
+            session.flush()
+            audit.record(session, at=now, actor=staff, action="print_queued",
+                         object_type="print_job", object_id=job.id, application=app_id)
+            job_id = job.id
+        return self._send(job_id, staff)
+
+    def retry(self, job_id: int, staff: str) -> PrintOutcome:
+        return self._send(job_id, staff)
+
+    def _send(self, job_id: int, staff: str) -> PrintOutcome:
+        with self._db.read() as session:
+            job = session.get(PrintJobRow, job_id)
+            if job is None:
+                raise NotFound()
+            app_id = job.application_id
+        pdf = render_pdf(self.build_document(app_id))
+        try:
+            spooler_id = self._printer.submit(pdf, job_name=f"kiosk-job-{job_id}")
+        except PrinterError as exc:
+            with self._db.write() as session:
+                job = session.get(PrintJobRow, job_id)
+                assert job is not None
+                job.status, job.error_code = JobStatus.WAITING.value, exc.message_key
+                job.attempts += 1
+                job.updated_at = self._clock.now()
+                audit.record(session, at=self._clock.now(), actor=staff, action="print_failed",
+                             object_type="print_job", object_id=job_id, error=exc.message_key)
+            log.warning("print job %s waiting: %s", job_id, exc.message_key)
+            return PrintOutcome(job_id, JobStatus.WAITING, exc.message_key)
+        with self._db.write() as session:
+            job = session.get(PrintJobRow, job_id)
+            assert job is not None
+            job.status, job.spooler_job_id, job.error_code = JobStatus.SENT.value, spooler_id, None
+            job.attempts += 1
+            job.updated_at = self._clock.now()
+            audit.record(session, at=self._clock.now(), actor=staff, action="print_sent",
+                         object_type="print_job", object_id=job_id)
+        return self.refresh(job_id, staff)
+
+    def refresh(self, job_id: int, staff: str) -> PrintOutcome:
+        """Ask the spooler about a sent job; a completed job marks the application printed."""
+        with self._db.write() as session:
+            job = session.get(PrintJobRow, job_id)
+            if job is None:
+                raise NotFound()
+            if job.status != JobStatus.SENT.value or job.spooler_job_id is None:
+                return PrintOutcome(job_id, JobStatus(job.status), job.error_code)
+            state = self._printer.job_state(job.spooler_job_id)
+            if state is JobState.COMPLETED:
+                job.status = JobStatus.PRINTED.value
+                job.updated_at = self._clock.now()
+                self._apps.transition_in(session, job.application_id, Status.PRINTED, staff)
+            return PrintOutcome(job_id, JobStatus(job.status), job.error_code)

@@ -1,0 +1,564 @@
+"""The resident's session at the touchscreen, as a Qt-free state machine.
+
+The UI renders ``ResidentView`` snapshots and calls the intent methods; device and
+database work goes through a ``Runner`` lane and comes back as callbacks. Every callback
+carries the session's generation number, so a late answer from a session that has
+already ended (timeout, cancel) is dropped instead of leaking into the next one.
+
+Screens: start → choose → place_card → (checking_card) → pin [last_try | locked] →
+reading → confirm → question… → review → submitting → submitted → take_card → start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import partial
+from typing import Any
+
+from devices.card import CardData, CardReader
+from devices.errors import CardRemoved, NoCard, PinLocked, WrongPin
+from forms.display import display_value, mask_my_number
+from forms.localized import pick
+from forms.model import FieldKind, Source, Template
+from forms.prefill import FilledValue, Provenance, prefill, resident_questions
+from forms.validation import check_field
+from kiosk.applications import ApplicationService
+from kiosk.clock import Clock, today
+from kiosk.errors import message_of
+from kiosk.runner import Runner
+from kiosk.templates_repo import PublishedTemplate, TemplateRepository
+
+log = logging.getLogger(__name__)
+
+PIN_LENGTH = 4
+
+
+class Screen(StrEnum):
+    START = "start"
+    CHOOSE = "choose"
+    PLACE_CARD = "place_card"
+    CHECKING_CARD = "checking_card"
+    LAST_TRY = "last_try"
+    LOCKED = "locked"
+    PIN = "pin"
+    READING = "reading"
+    CONFIRM = "confirm"
+    QUESTION = "question"
+    REVIEW = "review"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    TAKE_CARD = "take_card"
+    ERROR = "error"
+
+
+#: the step bar: ① 手続き ② カード ③ 暗証番号 ④ 確認 ⑤ 完了
+STEP: dict[Screen, int] = {
+    Screen.START: 0, Screen.CHOOSE: 1, Screen.PLACE_CARD: 2, Screen.CHECKING_CARD: 2,
+    Screen.LOCKED: 2, Screen.ERROR: 2, Screen.LAST_TRY: 3, Screen.PIN: 3, Screen.READING: 3,
+    Screen.CONFIRM: 4, Screen.QUESTION: 4, Screen.REVIEW: 4, Screen.SUBMITTING: 4,
+    Screen.SUBMITTED: 5, Screen.TAKE_CARD: 5,
+}
+BUSY = frozenset({Screen.CHECKING_CARD, Screen.READING, Screen.SUBMITTING})
+#: screens on which the idle timer runs (not the attract screen, not while working)
+TIMED = frozenset(Screen) - BUSY - {Screen.START}
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.params)
+
+
+@dataclass(frozen=True)
+class Procedure:
+    template_pk: int
+    title: str
+    description: str
+    fee_note: str  # e.g. "1通 300円" or "無料"
+
+
+@dataclass(frozen=True)
+class Row:
+    field_id: str
+    label: str
+    value: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class Question:
+    field_id: str
+    kind: FieldKind
+    label: str
+    help: str
+    choices: tuple[tuple[str, str], ...]
+    value: str
+    minimum: int | None
+    maximum: int | None
+    index: int
+    count: int
+    problem: Message | None
+
+
+@dataclass(frozen=True)
+class ResidentView:
+    screen: Screen
+    language: str
+    step: int
+    procedures: tuple[Procedure, ...] = ()
+    procedure_title: str = ""
+    pin_entered: int = 0
+    tries_left: int | None = None
+    message: Message | None = None
+    rows: tuple[Row, ...] = ()
+    question: Question | None = None
+    ticket: str = ""
+    fee_total: int = 0
+    idle_seconds_left: int | None = None
+    help_requested: bool = False
+
+
+@dataclass
+class _Session:
+    """Everything about the current resident; dropped whole when the session ends."""
+
+    generation: int
+    language: str = "ja"
+    template: PublishedTemplate | None = None
+    pin: list[str] = field(default_factory=list)
+    tries_left: int | None = None
+    card: CardData | None = None
+    values: dict[str, FilledValue] = field(default_factory=dict)
+    questions: list[str] = field(default_factory=list)
+    question_index: int = 0
+    question_problem: Message | None = None
+    back_to_review: bool = False
+    draft_id: int | None = None
+    ticket: str = ""
+    fee_total: int = 0
+    message: Message | None = None
+    help_requested: bool = False
+
+
+Listener = Callable[[ResidentView], None]
+
+
+class ResidentFlow:
+    def __init__(
+        self,
+        *,
+        reader: CardReader,
+        templates: TemplateRepository,
+        applications: ApplicationService,
+        runner: Runner,
+        clock: Clock,
+        idle_warning_s: float = 60.0,
+        idle_reset_s: float = 90.0,
+    ) -> None:
+        self._reader = reader
+        self._templates = templates
+        self._apps = applications
+        self._runner = runner
+        self._clock = clock
+        self._idle_warning_s = idle_warning_s
+        self._idle_reset_s = idle_reset_s
+        self._listeners: list[Listener] = []
+        self._procedures: list[PublishedTemplate] = []
+        self._generation = 0
+        self._s = _Session(generation=0)
+        self._screen = Screen.START
+        self._last_touch = clock.monotonic()
+        self._card_poll_busy = False
+        #: ended sessions, by reason; the UI counts on this only for tests and the audit
+        self.ended: list[str] = []
+
+    # --- observation ---------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    @property
+    def screen(self) -> Screen:
+        return self._screen
+
+    @property
+    def idle_seconds(self) -> float:
+        return self._clock.monotonic() - self._last_touch
+
+    def view(self) -> ResidentView:
+        s = self._s
+        lang = s.language
+        template = s.template.template if s.template else None
+        idle_left = None
+        if self._screen in TIMED and self.idle_seconds >= self._idle_warning_s:
+            idle_left = max(0, round(self._idle_reset_s - self.idle_seconds))
+        return ResidentView(
+            screen=self._screen,
+            language=lang,
+            step=STEP[self._screen],
+            procedures=tuple(self._procedure(p, lang) for p in self._procedures),
+            procedure_title=pick(template.short_title, lang) if template else "",
+            pin_entered=len(s.pin),
+            tries_left=s.tries_left,
+            message=s.message,
+            rows=self._rows(template, card_only=self._screen is Screen.CONFIRM)
+            if template and self._screen in (Screen.CONFIRM, Screen.REVIEW) else (),
+            question=self._question() if self._screen is Screen.QUESTION else None,
+            ticket=s.ticket,
+            fee_total=s.fee_total,
+            idle_seconds_left=idle_left,
+            help_requested=s.help_requested,
+        )
+
+    def _procedure(self, published: PublishedTemplate, lang: str) -> Procedure:
+        t = published.template
+        if not t.fees:
+            note = Message("fee_free")
+        else:
+            rule = t.fees[0]
+            amount = self._apps.fee_for(t, {rule.per_field: "1"} if rule.per_field else {}).total
+            note = Message("fee_per_copy" if rule.per_field else "fee_total",
+                           (("amount", amount or rule.amount),))
+        from kiosk.i18n import tr
+
+        return Procedure(published.pk, pick(t.short_title, lang), pick(t.description, lang)
+                         if t.description else "", tr(note.key, lang, **note.kwargs))
+
+    def _rows(self, template: Template, *, card_only: bool) -> tuple[Row, ...]:
+        rows = []
+        for f in template.fields:
+            filled = self._s.values.get(f.id)
+            if filled is None or (card_only and filled.provenance is not Provenance.CARD):
+                continue
+            if not card_only and filled.provenance is Provenance.SYSTEM:
+                continue
+            text = display_value(f, filled.value, self._s.language)
+            if f.source is Source.CARD_MY_NUMBER:
+                text = mask_my_number(filled.value)
+            rows.append(Row(f.id, pick(f.label, self._s.language), text, filled.provenance))
+        return tuple(rows)
+
+    def _question(self) -> Question | None:
+        s = self._s
+        if not s.template or not s.questions:
+            return None
+        f = s.template.template.field(s.questions[s.question_index])
+        lang = s.language
+        current = s.values.get(f.id)
+        return Question(
+            field_id=f.id, kind=f.kind, label=pick(f.label, lang),
+            help=pick(f.help, lang) if f.help else "",
+            choices=tuple((c.value, pick(c.label, lang)) for c in f.choices),
+            value=current.value if current else "", minimum=f.minimum, maximum=f.maximum,
+            index=s.question_index, count=len(s.questions), problem=s.question_problem,
+        )
+
+    def _go(self, screen: Screen) -> None:
+        self._screen = screen
+        self._emit()
+
+    def _emit(self) -> None:
+        view = self.view()
+        for listener in list(self._listeners):
+            listener(view)
+
+    # --- background work, tied to this session --------------------------------------
+    def _run(self, lane: str, fn: Callable[[], Any], ok: Callable[[Any], None],
+             fail: Callable[[BaseException], None]) -> None:
+        generation = self._s.generation
+
+        def on_ok(result: Any) -> None:
+            if generation == self._s.generation:
+                ok(result)
+
+        def on_fail(exc: BaseException) -> None:
+            if generation == self._s.generation:
+                fail(exc)
+
+        self._runner.submit(lane, fn, on_ok, on_fail)
+
+    def _show_error(self, exc: BaseException) -> None:
+        key, params = message_of(exc)
+        if key == "error_generic":
+            log.error("resident flow failed", exc_info=exc)
+        self._s.message = Message(key, tuple(params.items()))
+        self._go(Screen.ERROR)
+
+    # --- intents: start and procedure ------------------------------------------------
+    def touch(self) -> None:
+        """Any touch, click or key on the resident screen."""
+        warned = self.view().idle_seconds_left is not None
+        self._last_touch = self._clock.monotonic()
+        if warned:
+            self._emit()
+
+    def start(self, language: str | None = None) -> None:
+        if language:
+            self._s.language = language
+        self.touch()
+        self._run("db", self._templates.active, self._on_procedures, self._show_error)
+
+    def _on_procedures(self, procedures: list[PublishedTemplate]) -> None:
+        self._procedures = procedures
+        self._go(Screen.CHOOSE)
+
+    def set_language(self, language: str) -> None:
+        self._s.language = language
+        self._emit()
+
+    def choose(self, template_pk: int) -> None:
+        match = [p for p in self._procedures if p.pk == template_pk]
+        if self._screen is not Screen.CHOOSE or not match:
+            return
+        self._s.template = match[0]
+        self._s.message = None
+        self._go(Screen.PLACE_CARD)
+        self.poll_card()
+
+    def back(self) -> None:
+        s = self._s
+        match self._screen:
+            case Screen.CHOOSE:
+                self._end("back")
+            case Screen.PLACE_CARD | Screen.PIN | Screen.LAST_TRY | Screen.LOCKED | Screen.ERROR:
+                s.pin.clear()
+                s.message = None
+                self._go(Screen.CHOOSE)
+            case Screen.QUESTION if s.question_index > 0 and not s.back_to_review:
+                s.question_index -= 1
+                s.question_problem = None
+                self._emit()
+            case Screen.QUESTION:
+                s.question_problem = None
+                self._go(Screen.REVIEW if s.back_to_review else Screen.CONFIRM)
+            case Screen.REVIEW if s.questions:
+                s.question_index = len(s.questions) - 1
+                self._go(Screen.QUESTION)
+            case Screen.REVIEW:
+                self._go(Screen.CONFIRM)
+            case _:
+                pass
+
+    def request_help(self) -> None:
+        """「職員をよぶ」: shown on the staff screen; the resident's session goes on."""
+        self._s.help_requested = True
+        self._emit()
+
+    # --- intents: card and PIN -------------------------------------------------------
+    def poll_card(self) -> None:
+        """Called periodically by the UI while waiting for a card to arrive or leave."""
+        if self._screen not in (Screen.PLACE_CARD, Screen.TAKE_CARD) or self._card_poll_busy:
+            return
+        self._card_poll_busy = True
+
+        def done(state: Any) -> None:
+            self._card_poll_busy = False
+            if self._screen is Screen.PLACE_CARD and state.card_present:
+                self._check_card()
+            elif self._screen is Screen.PLACE_CARD and not state.reader_present:
+                self._show_error_key("no_reader")
+            elif self._screen is Screen.TAKE_CARD and not state.card_present:
+                self._end("completed" if self._s.ticket else "cancelled")
+
+        def failed(exc: BaseException) -> None:
+            self._card_poll_busy = False
+            self._show_error(exc)
+
+        self._run("card", self._reader.state, done, failed)
+
+    def _show_error_key(self, key: str) -> None:
+        self._s.message = Message(key)
+        self._go(Screen.ERROR)
+
+    def _check_card(self) -> None:
+        self._go(Screen.CHECKING_CARD)
+        self._run("card", self._reader.pin_tries_left, self._on_tries, self._on_card_error)
+
+    def _on_tries(self, tries: int) -> None:
+        self._s.tries_left = tries
+        if tries <= 0:
+            self._go(Screen.LOCKED)
+        elif tries == 1:
+            self._go(Screen.LAST_TRY)
+        else:
+            self._go(Screen.PIN)
+
+    def _on_card_error(self, exc: BaseException) -> None:
+        s = self._s
+        s.pin.clear()
+        if isinstance(exc, WrongPin):
+            s.tries_left = exc.tries_left
+            s.message = Message("wrong_pin", (("n", exc.tries_left),))
+            self._go(Screen.LAST_TRY if exc.tries_left == 1 else Screen.PIN)
+        elif isinstance(exc, PinLocked):
+            s.tries_left = 0
+            self._go(Screen.LOCKED)
+        elif isinstance(exc, CardRemoved | NoCard):
+            s.message = Message("removed")
+            self._go(Screen.PLACE_CARD)
+        else:
+            self._show_error(exc)
+
+    def retry_card(self) -> None:
+        """「カードを置き直す」 after an error: wait for the card again."""
+        if self._screen is Screen.ERROR:
+            self._s.message = None
+            self._go(Screen.PLACE_CARD)
+            self.poll_card()
+
+    def accept_last_try(self) -> None:
+        if self._screen is Screen.LAST_TRY:
+            self._go(Screen.PIN)
+
+    def pin_digit(self, digit: str) -> None:
+        if self._screen is Screen.PIN and digit.isdigit() and len(digit) == 1 and (
+            len(self._s.pin) < PIN_LENGTH
+        ):
+            self._s.pin.append(digit)
+            self._emit()
+
+    def pin_delete(self) -> None:
+        if self._screen is Screen.PIN and self._s.pin:
+            self._s.pin.pop()
+            self._emit()
+
+    def pin_submit(self) -> None:
+        """Exactly one VERIFY per confirmation; never retried automatically."""
+        s = self._s
+        if self._screen is not Screen.PIN or len(s.pin) != PIN_LENGTH or s.template is None:
+            return
+        pin = "".join(s.pin)
+        s.pin.clear()  # the digits live only until the command is handed to the reader
+        s.message = None
+        include_my_number = s.template.template.needs_my_number
+        self._go(Screen.READING)
+        read = partial(self._reader.read, pin, include_my_number=include_my_number)
+        self._run("card", read, self._on_card_read, self._on_card_error)
+
+    def _on_card_read(self, card: CardData) -> None:
+        s = self._s
+        assert s.template is not None
+        template = s.template.template
+        s.card = card
+        sources = {Source.CARD_NAME: card.name, Source.CARD_ADDRESS: card.address,
+                   Source.CARD_BIRTH_DATE: card.birth_date, Source.CARD_SEX: card.sex,
+                   Source.SESSION_TODAY: today(self._clock).strftime("%Y%m%d")}
+        if card.my_number is not None and template.needs_my_number:
+            sources[Source.CARD_MY_NUMBER] = card.my_number
+        s.values = prefill(template, sources)
+        s.questions = resident_questions(template)
+        s.question_index = 0
+        values = dict(s.values)
+        self._run("db", lambda: self._apps.create_draft(s.template.pk, s.language, values),
+                  self._on_draft, self._show_error)
+
+    def _on_draft(self, draft_id: int) -> None:
+        self._s.draft_id = draft_id
+        self._go(Screen.CONFIRM)
+
+    # --- intents: form ---------------------------------------------------------------
+    def confirm(self) -> None:
+        if self._screen is Screen.CONFIRM:
+            self._go(Screen.QUESTION if self._s.questions else Screen.REVIEW)
+
+    def answer(self, value: str) -> None:
+        s = self._s
+        if self._screen is not Screen.QUESTION or s.template is None:
+            return
+        f = s.template.template.field(s.questions[s.question_index])
+        value = value.strip()
+        problem = check_field(f, value)
+        if problem is not None:
+            s.question_problem = Message(problem.message_key, problem.params)
+            self._emit()
+            return
+        s.question_problem = None
+        s.values[f.id] = FilledValue(value, Provenance.RESIDENT)
+        if s.back_to_review or s.question_index + 1 >= len(s.questions):
+            s.back_to_review = False
+            self._go(Screen.REVIEW)
+        else:
+            s.question_index += 1
+            self._emit()
+
+    def edit(self, field_id: str) -> None:
+        """「修正する」 on the review page: answer that one question again."""
+        s = self._s
+        if self._screen is Screen.REVIEW and field_id in s.questions:
+            s.question_index = s.questions.index(field_id)
+            s.back_to_review = True
+            self._go(Screen.QUESTION)
+
+    def submit(self) -> None:
+        s = self._s
+        if self._screen is not Screen.REVIEW or s.draft_id is None:
+            return
+        draft_id, values = s.draft_id, dict(s.values)
+        self._go(Screen.SUBMITTING)
+        self._run("db", lambda: self._apps.submit(draft_id, values), self._on_submitted,
+                  self._on_submit_failed)
+
+    def _on_submitted(self, result: tuple[str, int]) -> None:
+        self._s.ticket, self._s.fee_total = result
+        self._s.draft_id = None
+        self._go(Screen.SUBMITTED)
+
+    def _on_submit_failed(self, exc: BaseException) -> None:
+        key, params = message_of(exc)
+        self._s.message = Message(key, tuple(params.items()))
+        self._go(Screen.REVIEW)
+
+    def finish(self) -> None:
+        """After the ticket: ask for the card back (the session ends when it is removed)."""
+        if self._screen is Screen.SUBMITTED:
+            self._go(Screen.TAKE_CARD)
+            self.poll_card()
+
+    # --- ending ----------------------------------------------------------------------
+    def cancel(self) -> None:
+        """「やめる」: drop everything; ask for the card back if it was read."""
+        if self._screen in (Screen.START, Screen.CHOOSE, Screen.PLACE_CARD):
+            self._end("cancelled")
+            return
+        self._abandon_draft("cancelled")
+        self._new_session(language=self._s.language)
+        self._go(Screen.TAKE_CARD)
+        self.poll_card()
+
+    def tick(self) -> None:
+        """Called about once a second by the UI: idle warning and reset."""
+        if self._screen not in TIMED:
+            return
+        idle = self.idle_seconds
+        if idle >= self._idle_reset_s:
+            self._end("timeout")
+        elif idle >= self._idle_warning_s:
+            self._emit()  # the countdown changed
+
+    def _abandon_draft(self, reason: str) -> None:
+        draft_id = self._s.draft_id
+        if draft_id is not None:
+            self._s.draft_id = None
+            self._runner.submit("db", lambda: self._apps.abandon_draft(draft_id, reason),
+                                lambda _r: None,
+                                lambda exc: log.error("could not abandon draft", exc_info=exc))
+
+    def _new_session(self, language: str = "ja") -> None:
+        """Drop every trace of the resident; late device or database answers are ignored."""
+        self._s.pin.clear()
+        self._generation += 1
+        self._s = _Session(generation=self._generation, language=language)
+        self._card_poll_busy = False
+
+    def _end(self, reason: str) -> None:
+        self._abandon_draft(reason)
+        self._new_session()
+        self.ended.append(reason)
+        log.info("resident session ended: %s", reason)
+        self._go(Screen.START)

@@ -1,0 +1,1 @@
+"""Qt-free PDF rendering of application forms with reportlab."""

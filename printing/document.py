@@ -1,0 +1,47 @@
+"""What a printed form shows, already formatted: the renderer draws it and decides nothing.
+
+``kiosk/print_service.py`` builds a ``PrintDocument`` from a template and the stored
+values; keeping this layer free of template logic lets the renderer be tested alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PrintRow:
+    label: str
+    #: the value exactly as it must appear (already 和暦, choice labels, etc.)
+    value: str
+    #: "text" for ordinary cells, "check" for a tick box, "signature" for a signature box
+    kind: str = "text"
+    #: True when the value is checked (only for kind == "check")
+    checked: bool = False
+
+
+@dataclass(frozen=True)
+class PrintSection:
+    title: str
+    rows: tuple[PrintRow, ...]
+
+
+@dataclass(frozen=True)
+class FeeSlip:
+    lines: tuple[tuple[str, int, int], ...]  # (label, unit yen, units)
+    total: int
+
+
+@dataclass(frozen=True)
+class PrintDocument:
+    title: str
+    municipality: str  # e.g. "松浦市長　様" addressee line
+    application_date: str  # already formatted, e.g. 令和8年11月24日
+    ticket: str  # e.g. A-023
+    reference: str  # back-office application number, also encoded as QR
+    sections: tuple[PrintSection, ...]
+    fee: FeeSlip | None = None
+    #: e.g. "再発行 (2回目)" for a reissue; empty for the first print
+    reissue_note: str = ""
+    footer: str = ""
+    metadata_subject: str = field(default="申請書")

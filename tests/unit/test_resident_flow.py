@@ -1,0 +1,256 @@
+"""The resident's state machine, without Qt: every screen, every card outcome."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from devices.card_simulated import SimulatedCardReader
+from kiosk.clock import FakeClock
+from kiosk.context import AppContext
+from kiosk.resident_flow import ResidentFlow, ResidentView, Screen
+from kiosk.runner import ImmediateRunner, ManualRunner
+from kiosk.status import Status
+from kiosk.storage.models import ApplicationRow, FieldValueRow
+
+
+def make_flow(ctx: AppContext, clock: FakeClock, runner: object = None) -> ResidentFlow:
+    return ResidentFlow(reader=ctx.devices.card_reader, templates=ctx.templates,
+                        applications=ctx.applications, runner=runner or ImmediateRunner(),
+                        clock=clock, idle_warning_s=60, idle_reset_s=90)
+
+
+def juminhyo_pk(flow: ResidentFlow) -> int:
+    return next(p.template_pk for p in flow.view().procedures if p.title == "住民票の写し")
+
+
+def to_pin(flow: ResidentFlow) -> None:
+    flow.start("ja")
+    flow.choose(juminhyo_pk(flow))
+
+
+def enter_pin(flow: ResidentFlow, pin: str) -> None:
+    for digit in pin:
+        flow.pin_digit(digit)
+    flow.pin_submit()
+
+
+ANSWERS = {"kind": "part", "copies": "2", "include_head": "0", "include_honseki": "1",
+           "applicant_kana": "たかさき はなこ", "relation": "self", "purpose": "employment"}
+
+
+def answer_all(flow: ResidentFlow) -> None:
+    while flow.screen is Screen.QUESTION:
+        question = flow.view().question
+        assert question is not None
+        flow.answer(ANSWERS[question.field_id])
+
+
+def test_happy_path_reaches_ticket_and_ends_when_card_taken(ctx: AppContext,
+                                                             clock: FakeClock) -> None:
+    flow = make_flow(ctx, clock)
+    views: list[ResidentView] = []
+    flow.subscribe(views.append)
+    to_pin(flow)
+    assert flow.screen is Screen.PIN
+    assert flow.view().tries_left == 3
+    enter_pin(flow, "1234")
+    assert flow.screen is Screen.CONFIRM
+    rows = {r.field_id: r.value for r in flow.view().rows}
+    assert rows["applicant_name"] == "髙﨑　花子"
+    assert rows["applicant_birth_date"] == "昭和33年4月12日"
+    flow.confirm()
+    answer_all(flow)
+    assert flow.screen is Screen.REVIEW
+    review = {r.field_id: r.value for r in flow.view().rows}
+    assert review["copies"] == "2" and review["purpose"] == "就職・勤務先"
+    flow.submit()
+    view = flow.view()
+    assert view.screen is Screen.SUBMITTED
+    assert view.ticket == "A-001" and view.fee_total == 600
+    flow.finish()
+    assert flow.screen is Screen.TAKE_CARD
+    reader = ctx.devices.card_reader
+    assert isinstance(reader, SimulatedCardReader)
+    reader.remove()
+    flow.poll_card()
+    assert flow.screen is Screen.START
+    assert flow.ended == ["completed"]
+    # nothing of the resident stays in the flow
+    assert flow.view().rows == () and flow.view().ticket == ""
+    # the step bar moved forward monotonically up to 完了
+    steps = [v.step for v in views if v.step]
+    assert steps == sorted(steps) and max(steps) == 5
+    with ctx.db.read() as session:
+        app = session.scalars(select(ApplicationRow)).one()
+        assert app.status == Status.SUBMITTED and app.fee_amount == 600
+
+
+def test_pin_digits_are_never_in_the_view_and_cleared_after_submit(ctx: AppContext,
+                                                                    clock: FakeClock) -> None:
+    runner = ManualRunner()
+    flow = make_flow(ctx, clock, runner)
+    flow.start()
+    runner.run_all()
+    flow.choose(juminhyo_pk(flow))
+    runner.run_all()
+    runner.run_all()
+    assert flow.screen is Screen.PIN
+    for digit in "12":
+        flow.pin_digit(digit)
+    assert flow.view().pin_entered == 2
+    assert "12" not in repr(flow.view())
+    flow.pin_digit("3")
+    flow.pin_digit("4")
+    flow.pin_digit("5")  # a fifth digit is ignored
+    assert flow.view().pin_entered == 4
+    flow.pin_submit()
+    assert flow.screen is Screen.READING and flow.view().pin_entered == 0
+    runner.run_all()
+    assert flow.screen is Screen.CONFIRM
+
+
+def test_wrong_pin_counts_down_warns_and_locks_without_retrying(ctx: AppContext,
+                                                                clock: FakeClock) -> None:
+    reader = ctx.devices.card_reader
+    assert isinstance(reader, SimulatedCardReader)
+    flow = make_flow(ctx, clock)
+    to_pin(flow)
+    enter_pin(flow, "0000")
+    view = flow.view()
+    assert view.screen is Screen.PIN and view.message is not None
+    assert (view.message.key, view.message.kwargs) == ("wrong_pin", {"n": 2})
+    assert reader.verify_count == 1  # exactly one VERIFY per confirmation
+    enter_pin(flow, "9999")
+    assert flow.screen is Screen.LAST_TRY
+    assert reader.verify_count == 2
+    flow.accept_last_try()
+    enter_pin(flow, "1111")
+    assert flow.screen is Screen.LOCKED
+    assert reader.verify_count == 3
+    # a locked card sends no PIN at all
+    flow.back()
+    flow.choose(juminhyo_pk(flow))
+    assert flow.screen is Screen.LOCKED
+    assert reader.verify_count == 3
+
+
+def test_one_try_left_warns_before_the_pin_screen(ctx: AppContext, clock: FakeClock) -> None:
+    reader = ctx.devices.card_reader
+    assert isinstance(reader, SimulatedCardReader) and reader.card is not None
+    reader.card.tries_left = 1
+    flow = make_flow(ctx, clock)
+    to_pin(flow)
+    assert flow.screen is Screen.LAST_TRY
+    enter_pin(flow, "1234")  # ignored until the resident accepts the warning
+    assert reader.verify_count == 0
+    flow.accept_last_try()
+    enter_pin(flow, "1234")
+    assert flow.screen is Screen.CONFIRM
+
+
+def test_card_removed_during_read_asks_to_place_it_again(ctx: AppContext,
+                                                         clock: FakeClock) -> None:
+    reader = ctx.devices.card_reader
+    assert isinstance(reader, SimulatedCardReader)
+    flow = make_flow(ctx, clock)
+    to_pin(flow)
+    reader.remove_during_next_read = True
+    enter_pin(flow, "1234")
+    view = flow.view()
+    assert view.screen is Screen.PLACE_CARD
+    assert view.message is not None and view.message.key == "removed"
+
+
+def test_no_reader_shows_the_call_staff_error(ctx: AppContext, clock: FakeClock) -> None:
+    reader = ctx.devices.card_reader
+    assert isinstance(reader, SimulatedCardReader)
+    reader.connected = False
+    flow = make_flow(ctx, clock)
+    to_pin(flow)
+    view = flow.view()
+    assert view.screen is Screen.ERROR
+    assert view.message is not None and view.message.key == "no_reader"
+
+
+def test_question_validation_keeps_the_resident_on_the_question(ctx: AppContext,
+                                                                 clock: FakeClock) -> None:
+    flow = make_flow(ctx, clock)
+    to_pin(flow)
+    enter_pin(flow, "1234")
+    flow.confirm()
+    while (q := flow.view().question) is not None and q.field_id != "applicant_kana":
+        flow.answer(ANSWERS[q.field_id])
+    flow.answer("Hanako")
+    view = flow.view()
+    assert view.question is not None and view.question.field_id == "applicant_kana"
+    assert view.question.problem is not None and view.question.problem.key == "invalid_kana"
+    flow.answer("たかさき はなこ")
+    assert flow.view().question is not None
+    assert flow.view().question.field_id == "relation"  # type: ignore[union-attr]
+
+
+def test_idle_warning_then_wipe_cancels_the_draft(ctx: AppContext, clock: FakeClock) -> None:
+    flow = make_flow(ctx, clock)
+    to_pin(flow)
+    enter_pin(flow, "1234")
+    assert flow.screen is Screen.CONFIRM
+    clock.advance(59)
+    flow.tick()
+    assert flow.view().idle_seconds_left is None
+    clock.advance(2)
+    flow.tick()
+    assert flow.view().idle_seconds_left == 29
+    flow.touch()  # 「つづける」
+    assert flow.view().idle_seconds_left is None
+    clock.advance(91)
+    flow.tick()
+    assert flow.screen is Screen.START
+    assert flow.ended == ["timeout"]
+    with ctx.db.read() as session:
+        app = session.scalars(select(ApplicationRow)).one()
+        assert app.status == Status.CANCELLED
+        assert session.scalars(select(FieldValueRow)).all() == []
+
+
+def test_cancel_after_read_asks_for_the_card_and_drops_values(ctx: AppContext,
+                                                              clock: FakeClock) -> None:
+    flow = make_flow(ctx, clock)
+    to_pin(flow)
+    enter_pin(flow, "1234")
+    flow.cancel()
+    assert flow.screen is Screen.TAKE_CARD
+    assert flow.view().rows == ()
+    reader = ctx.devices.card_reader
+    assert isinstance(reader, SimulatedCardReader)
+    reader.remove()
+    flow.poll_card()
+    assert flow.screen is Screen.START and flow.ended == ["cancelled"]
+
+
+def test_late_answer_from_an_ended_session_is_dropped(ctx: AppContext, clock: FakeClock) -> None:
+    runner = ManualRunner()
+    flow = make_flow(ctx, clock, runner)
+    flow.start()
+    runner.run_all()
+    flow.choose(juminhyo_pk(flow))
+    runner.run_all()
+    runner.run_all()
+    enter_pin(flow, "1234")
+    assert flow.screen is Screen.READING
+    clock.advance(200)
+    flow.cancel()  # the resident walks away while the card is read
+    assert flow.screen is Screen.TAKE_CARD
+    runner.run_all()
+    assert flow.view().rows == ()
+
+
+@pytest.mark.parametrize("language", ["ja", "ja-easy", "en"])
+def test_procedures_carry_fee_notes_in_the_chosen_language(ctx: AppContext, clock: FakeClock,
+                                                           language: str) -> None:
+    flow = make_flow(ctx, clock)
+    flow.start(language)
+    notes = [p.fee_note for p in flow.view().procedures]
+    assert len(notes) == 3
+    expected = {"ja": "1通 300円", "ja-easy": "1まい 300えん", "en": "300 yen per copy"}[language]
+    assert notes[0] == expected
