@@ -45,3 +45,22 @@ class FakeClock:
 
 def today(clock: Clock) -> date:
     return clock.now().astimezone(JST).date()
+
+
+class ShiftableClock(SystemClock):
+    """The system clock plus an offset that a scripted tour can move forward
+    (to show the idle warning without waiting a minute)."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self._offset
+
+    def now(self) -> datetime:
+        from datetime import timedelta
+
+        return datetime.now(JST) + timedelta(seconds=self._offset)
+
+    def shift(self, seconds: float) -> None:
+        self._offset += seconds

@@ -1,0 +1,449 @@
+"""The resident's screens. Each page renders a ``ResidentView`` and forwards intents to the
+``ResidentFlow``; no page keeps resident data beyond what the current view shows, and
+``clear()`` empties every widget that ever showed some."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from forms.model import FieldKind
+from kiosk.i18n import LANGUAGES
+from kiosk.resident_flow import Message, ResidentFlow, ResidentView, Screen
+from ui.widgets import (
+    CardPicture,
+    KanaKeyboard,
+    Keypad,
+    NumberStepper,
+    PinDots,
+    button,
+    clear_layout,
+    label,
+)
+
+Tr = Callable[..., str]
+CENTER = Qt.AlignmentFlag.AlignHCenter
+
+
+def message_text(tr: Tr, message: Message | None) -> str:
+    return tr(message.key, **message.kwargs) if message else ""
+
+
+class Page(QWidget):
+    def __init__(self, flow: ResidentFlow) -> None:
+        super().__init__()
+        self.flow = flow
+        self.box = QVBoxLayout(self)
+        self.box.setContentsMargins(48, 24, 48, 24)
+        self.box.setSpacing(24)
+
+    def render(self, view: ResidentView, tr: Tr) -> None:
+        raise NotImplementedError  # every page overrides it
+
+    def clear(self) -> None:
+        """Empty every widget that can show resident data."""
+
+
+class StartPage(Page):
+    def __init__(self, flow: ResidentFlow) -> None:
+        super().__init__(flow)
+        self.box.addStretch(1)
+        self.title = label(role="title", align=CENTER)
+        self.subtitle = label(role="subtitle", align=CENTER)
+        self.box.addWidget(self.title)
+        self.box.addWidget(self.subtitle)
+        languages = QHBoxLayout()
+        languages.addStretch(1)
+        self.language_buttons: dict[str, QPushButton] = {}
+        for lang in LANGUAGES:
+            b = button(lang.native_name, "small", lambda code=lang.code: flow.start(code))
+            b.setObjectName(f"lang_{lang.code}")
+            self.language_buttons[lang.code] = b
+            languages.addWidget(b)
+        languages.addStretch(1)
+        self.box.addLayout(languages)
+        self.start_button = button("", "primary", lambda: flow.start())
+        self.start_button.setObjectName("start")
+        self.start_button.setMinimumWidth(520)
+        self.box.addWidget(self.start_button, alignment=CENTER)
+        self.box.addStretch(2)
+
+    def render(self, view: ResidentView, tr: Tr) -> None:
+        self.title.setText(tr("welcome"))
+        self.subtitle.setText(tr("touch_to_start"))
+        self.start_button.setText(tr("start"))
+
+    def mouseReleaseEvent(self, event: object) -> None:  # noqa: N802 - touch anywhere starts
+        self.flow.start()
+
+
+class ChoosePage(Page):
+    def __init__(self, flow: ResidentFlow) -> None:
+        super().__init__(flow)
+        self.title = label(role="title")
+        self.box.addWidget(self.title)
+        self.grid = QGridLayout()
+        self.grid.setSpacing(28)
+        self.box.addLayout(self.grid)
+        self.box.addStretch(1)
+        self._shown: tuple[object, ...] = ()
+
+    def render(self, view: ResidentView, tr: Tr) -> None:
+        self.title.setText(tr("choose_title"))
+        if view.procedures == self._shown:
+            return
+        self._shown = view.procedures
+        clear_layout(self.grid)
+        for i, proc in enumerate(view.procedures):
+            text = f"{proc.title}\n{proc.fee_note}"
+            tile = button(text, "tile", lambda pk=proc.template_pk: self.flow.choose(pk))
+            tile.setObjectName(f"procedure_{i}")
+            self.grid.addWidget(tile, i // 2, i % 2)
+
+
+class PlaceCardPage(Page):
+    def __init__(self, flow: ResidentFlow, *, taking: bool = False) -> None:
+        super().__init__(flow)
+        self.taking = taking
+        self.title = label(role="title", align=CENTER)
+        self.alert = label(role="alert", align=CENTER)
+        self.picture = CardPicture(taking=taking)
+        self.hint = label(role="subtitle", align=CENTER)
+        self.note = label(role="note", align=CENTER)
+        self.ticket = label(role="subtitle", align=CENTER)
+        for w in (self.title, self.alert, self.picture, self.hint, self.ticket, self.note):
+            self.box.addWidget(w)
+        self.box.addStretch(1)
+
+    def render(self, view: ResidentView, tr: Tr) -> None:
+        self.title.setText(tr("take_card" if self.taking else "place_card"))
+        text = message_text(tr, view.message)
+        self.alert.setText(text)
+        self.alert.setVisible(bool(text))
+        self.hint.setText("" if self.taking else tr("place_card_hint"))
+        self.note.setText("" if self.taking else tr("no_card_help"))
+        self.ticket.setText(f"{tr('ticket_label')}  {view.ticket}" if view.ticket else "")
+
+    def clear(self) -> None:
+        self.ticket.clear()
+        self.alert.clear()
+
+
+class BusyPage(Page):
+    """Checking the card, reading it, sending the application: what is happening, and a
+    progress bar that moves by itself."""
+
+    def __init__(self, flow: ResidentFlow) -> None:
+        super().__init__(flow)
+        self.box.addStretch(1)
+        self.title = label(role="title", align=CENTER)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)
+        self.bar.setTextVisible(False)
+        self.box.addWidget(self.title)
+        self.box.addWidget(self.bar)
+        self.box.addStretch(2)
+
+    def render(self, view: ResidentView, tr: Tr) -> None:
+        key = {Screen.CHECKING_CARD: "checking_card", Screen.READING: "reading",
+               Screen.SUBMITTING: "submitting"}.get(view.screen, "loading")
+        self.title.setText(tr(key))
+
+
+class PinPage(Page):
+    def __init__(self, flow: ResidentFlow) -> None:
+        super().__init__(flow)
+        self.title = label(role="title", align=CENTER)
+        self.alert = label(role="alert", align=CENTER)
+        self.dots = PinDots()
+        self.keypad = Keypad()
+        self.keypad.digit.connect(flow.pin_digit)
+        self.keypad.delete.connect(flow.pin_delete)
+        self.keypad.accept.connect(flow.pin_submit)
+        self.note = label(role="subtitle", align=CENTER)
+        for w in (self.title, self.alert, self.dots):
+            self.box.addWidget(w)
+        self.box.addWidget(self.keypad, alignment=CENTER)
+        self.box.addWidget(self.note)
+
+    def render(self, view: ResidentView, tr: Tr) -> None:
+        self.title.setText(tr("enter_pin"))
+        text = message_text(tr, view.message)
+        self.alert.setText(text)
+        self.alert.setVisible(bool(text))
+        self.dots.set_count(view.pin_entered)
+        self.keypad.retranslate(tr("key_delete"), tr("key_ok"))
+        self.keypad.ok_button.setEnabled(view.pin_entered == 4)
+        self.note.setText(tr("staff_never_ask"))
+
+    def clear(self) -> None:
+        self.dots.set_count(0)
+        self.alert.clear()
+
+
+class NoticePage(Page):
+    """One-decision screens: the last-try warning, the locked card, and errors."""
+
+    def __init__(self, flow: ResidentFlow) -> None:
+        super().__init__(flow)
+        self.box.addStretch(1)
+        self.title = label(role="title", align=CENTER)
+        self.detail = label(role="subtitle", align=CENTER)
+        self.box.addWidget(self.title)
+        self.box.addWidget(self.detail)
+        self.buttons = QHBoxLayout()
+        self.box.addLayout(self.buttons)
+        self.box.addStretch(2)
+        self.primary = button("", "primary")
+        self.primary.setObjectName("notice_primary")
+        self.secondary = button("", "")
+        self.secondary.setObjectName("notice_secondary")
+        self.buttons.addStretch(1)
+        self.buttons.addWidget(self.secondary)
+        self.buttons.addWidget(self.primary)
+        self.buttons.addStretch(1)
+        self._primary_action: Callable[[], None] = flow.back
+        self.primary.clicked.connect(lambda: self._primary_action())
+        self.secondary.clicked.connect(flow.request_help)
+
+    def render(self, view: ResidentView, tr: Tr) -> None:
+        self.secondary.setText(tr("call_staff"))
+        if view.screen is Screen.LAST_TRY:
+            warning = message_text(tr, view.message)
+            self.title.setText(f"{warning}\n{tr('last_try')}" if warning else tr("last_try"))
+            self.detail.setText(tr("last_try_detail"))
+            self.primary.setText(tr("enter_pin_button"))
+            self._primary_action = self.flow.accept_last_try
+        elif view.screen is Screen.LOCKED:
+            self.title.setText(tr("locked"))
+            self.detail.setText(tr("locked_detail"))
+            self.primary.setText(tr("back"))
+            self._primary_action = self.flow.cancel
+        else:
+            self.title.setText(message_text(tr, view.message))
+            self.detail.setText("")
+            self.primary.setText(tr("retry_card"))
+            self._primary_action = self.flow.retry_card
+        if view.help_requested:
+            self.detail.setText(tr("staff_coming"))
+
+
+class RowsPanel(QFrame):
+    """Label / value / provenance rows in large type; optional 「修正する」 buttons."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("rowsPanel")
+        self.grid = QGridLayout(self)
+        self.grid.setHorizontalSpacing(24)
+        self.grid.setVerticalSpacing(12)
+        self.grid.setColumnStretch(1, 1)
+
+    def show_rows(self, view: ResidentView, tr: Tr,
+                  on_edit: Callable[[str], None] | None = None,
+                  editable: frozenset[str] = frozenset()) -> None:
+        clear_layout(self.grid)
+        for r, row in enumerate(view.rows):
+            self.grid.addWidget(label(row.label, "header", wrap=False), r, 0)
+            value = label(row.value, "value")
+            value.setObjectName(f"value_{row.field_id}")
+            self.grid.addWidget(value, r, 1)
+            self.grid.addWidget(label(tr(f"prov_{row.provenance.value}"), "badge", wrap=False),
+                                r, 2)
+            if on_edit is not None and row.field_id in editable:
+                edit = button(tr("edit"), "small", lambda f=row.field_id: on_edit(f))
+                edit.setObjectName(f"edit_{row.field_id}")
+                self.grid.addWidget(edit, r, 3)
+
+    def clear(self) -> None:
+        clear_layout(self.grid)
+
+
+class ConfirmPage(Page):
+    def __init__(self, flow: ResidentFlow) -> None:
+        super().__init__(flow)
+        self.title = label(role="title")
+        self.rows = RowsPanel()
+        self.note = label(role="note")
+        self.ok = button("", "primary", flow.confirm)
+        self.ok.setObjectName("confirm_ok")
+        for w in (self.title, self.rows, self.note):
+            self.box.addWidget(w)
+        self.box.addStretch(1)
+        self.box.addWidget(self.ok, alignment=Qt.AlignmentFlag.AlignRight)
+
+    def render(self, view: ResidentView, tr: Tr) -> None:
+        self.title.setText(tr("confirm_title"))
+        self.rows.show_rows(view, tr)
+        self.note.setText(tr("confirm_note"))
+        self.ok.setText(tr("yes_next"))
+
+    def clear(self) -> None:
+        self.rows.clear()
+
+
+class QuestionPage(Page):
+    """One question per screen; the input widget depends on the field kind."""
+
+    def __init__(self, flow: ResidentFlow) -> None:
+        super().__init__(flow)
+        self.progress = label(role="note")
+        self.title = label(role="title")
+        self.help = label(role="note")
+        self.alert = label(role="alert")
+        self.input_area = QVBoxLayout()
+        for w in (self.progress, self.title, self.help, self.alert):
+            self.box.addWidget(w)
+        self.box.addLayout(self.input_area)
+        self.box.addStretch(1)
+        self.next = button("", "primary", self._submit)
+        self.next.setObjectName("question_next")
+        self.box.addWidget(self.next, alignment=Qt.AlignmentFlag.AlignRight)
+        # the widgets for each kind are created once and reused (no per-session churn)
+        self.stepper = NumberStepper()
+        self.kana_display = label("", "value")
+        self.kana_display.setObjectName("kana_display")
+        self.kana = KanaKeyboard()
+        self.kana.text_changed.connect(self.kana_display.setText)
+        self.choice_box = QWidget()
+        self.choice_layout = QVBoxLayout(self.choice_box)
+        self._kind: FieldKind | None = None
+        self._field = ""
+
+    def _submit(self) -> None:
+        if self._kind is FieldKind.NUMBER:
+            self.flow.answer(str(self.stepper.value))
+        elif self._kind is FieldKind.KANA:
+            self.flow.answer(self.kana.text())
+
+    def _mount(self, widgets: list[QWidget]) -> None:
+        while self.input_area.count():
+            item = self.input_area.takeAt(0)
+            if item.widget() is not None:
+                item.widget().setParent(self)  # keep the reusable widgets alive
+                item.widget().hide()
+        for widget in widgets:
+            self.input_area.addWidget(widget)
+            widget.show()
+
+    def render(self, view: ResidentView, tr: Tr) -> None:
+        q = view.question
+        if q is None:
+            return
+        self.progress.setText(tr("question_progress", i=q.index + 1, n=q.count))
+        self.title.setText(q.label)
+        self.help.setText(q.help)
+        self.help.setVisible(bool(q.help))
+        problem = message_text(tr, q.problem)
+        self.alert.setText(f"⚠ {problem}" if problem else "")
+        self.alert.setVisible(bool(problem))
+        self.next.setText(tr("next"))
+        self.kana.retranslate(tr("kana_space"), tr("key_delete"), tr("kana_clear"))
+        new_question = q.field_id != self._field
+        self._field = q.field_id
+        self._kind = q.kind
+        if q.kind is FieldKind.NUMBER:
+            if new_question:
+                self.stepper.configure(int(q.value or q.minimum or 1), q.minimum, q.maximum)
+            self._mount([self.stepper])
+            self.next.show()
+        elif q.kind is FieldKind.KANA:
+            if new_question:
+                self.kana.set_text(q.value)
+            self._mount([self.kana_display, self.kana])
+            self.next.show()
+        else:  # choice, checkbox: one big button per answer, the tap is the answer
+            clear_layout(self.choice_layout)
+            options = q.choices if q.kind is FieldKind.CHOICE else (
+                ("1", tr("yes")), ("0", tr("no")))
+            for value, text in options:
+                b = button(text, "choice", lambda v=value: self.flow.answer(v))
+                b.setObjectName(f"choice_{value}")
+                b.setCheckable(True)
+                b.setChecked(value == q.value)
+                self.choice_layout.addWidget(b)
+            self._mount([self.choice_box])
+            self.next.hide()
+
+    def clear(self) -> None:
+        self.kana.set_text("")
+        self.stepper.set_value(1)
+        self._field = ""
+        self._kind = None
+
+
+class ReviewPage(Page):
+    def __init__(self, flow: ResidentFlow) -> None:
+        super().__init__(flow)
+        self.title = label(role="title")
+        self.note = label(role="note")
+        self.alert = label(role="alert")
+        self.rows = RowsPanel()
+        self.submit = button("", "primary", flow.submit)
+        self.submit.setObjectName("submit")
+        for w in (self.title, self.note, self.alert, self.rows):
+            self.box.addWidget(w)
+        self.box.addStretch(1)
+        self.box.addWidget(self.submit, alignment=Qt.AlignmentFlag.AlignRight)
+
+    def render(self, view: ResidentView, tr: Tr) -> None:
+        self.title.setText(tr("review_title"))
+        self.note.setText(tr("review_note"))
+        text = message_text(tr, view.message)
+        self.alert.setText(text)
+        self.alert.setVisible(bool(text))
+        editable = frozenset(r.field_id for r in view.rows if r.provenance.value == "resident")
+        self.rows.show_rows(view, tr, self.flow.edit, editable)
+        self.submit.setText(tr("submit"))
+
+    def clear(self) -> None:
+        self.rows.clear()
+
+
+class SubmittedPage(Page):
+    def __init__(self, flow: ResidentFlow) -> None:
+        super().__init__(flow)
+        self.box.addStretch(1)
+        self.caption = label(role="subtitle", align=CENTER)
+        self.ticket = label(role="ticket", align=CENTER)
+        self.ticket.setObjectName("ticket")
+        self.wait = label(role="title", align=CENTER)
+        self.fee = label(role="subtitle", align=CENTER)
+        self.ok = button("", "primary", flow.finish)
+        self.ok.setObjectName("submitted_ok")
+        self.ok.setMinimumWidth(400)
+        for w in (self.caption, self.ticket, self.wait, self.fee):
+            self.box.addWidget(w)
+        self.box.addWidget(self.ok, alignment=CENTER)
+        self.box.addStretch(1)
+
+    def render(self, view: ResidentView, tr: Tr) -> None:
+        self.caption.setText(tr("ticket_label"))
+        self.ticket.setText(view.ticket)
+        self.wait.setText(tr("wait"))
+        self.fee.setText(tr("fee_due", amount=view.fee_total) if view.fee_total
+                         else tr("fee_none_due"))
+        self.ok.setText(tr("done_button"))
+
+    def clear(self) -> None:
+        self.ticket.clear()
+        self.fee.clear()
+
+
+def all_labels(widget: QWidget) -> list[str]:
+    """Every text shown by ``widget`` and its children (for the wipe test)."""
+    texts = [w.text() for w in widget.findChildren(QLabel)]
+    texts += [w.text() for w in widget.findChildren(QPushButton)]
+    return texts
+

@@ -1,0 +1,517 @@
+"""The clerk's screen: the queue, one application's values with their provenance, and the
+actions claim → correct → approve (本人確認) → print → payment → complete.
+
+Dense but legible desk layout (14–16 px). All work runs through the runner's lanes; the
+window only shows results. Errors appear in the message line with what to do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from devices.payment import OrderStatus
+from forms.display import display_value
+from forms.model import FilledBy
+from kiosk.applications import ApplicationDetail, QueueItem
+from kiosk.context import AppContext
+from kiosk.errors import message_of
+from kiosk.i18n import tr
+from kiosk.payment_service import PaymentView
+from kiosk.print_service import JobStatus, PrintOutcome
+from kiosk.resident_flow import ResidentFlow, ResidentView
+from kiosk.runner import Runner
+from kiosk.status import Status
+from ui.widgets import QrWidget
+
+STAFF_QSS = """
+QWidget#staff { font-size: 15px; background: #f4f5f7; color: #111; }
+QWidget#staff QPushButton { min-height: 34px; padding: 4px 14px; font-size: 15px; }
+QWidget#staff QPushButton[role="primary"] { background: #13306b; color: white; font-weight: bold; }
+QWidget#staff QPushButton:disabled { color: #8a8a8a; background: #e4e4e4; }
+QLabel[role="h1"] { font-size: 20px; font-weight: bold; }
+QLabel[role="msg"] { font-size: 15px; font-weight: bold; color: #8a1c00; }
+QLabel[role="info"] { font-size: 15px; color: #14451f; font-weight: bold; }
+QLabel[role="banner"] { background: #fff1e6; border: 2px solid #8a1c00; color: #8a1c00;
+    font-weight: bold; padding: 4px 8px; }
+QFrame#panel { background: white; border: 1px solid #c9ccd1; border-radius: 6px; }
+"""
+
+
+def _btn(text: str, name: str, on_click: Callable[[], None], *, primary: bool = False,
+         shortcut: str = "") -> QPushButton:
+    b = QPushButton(text)
+    b.setObjectName(name)
+    b.clicked.connect(lambda _checked=False: on_click())
+    if primary:
+        b.setProperty("role", "primary")
+    if shortcut:
+        b.setShortcut(QKeySequence(shortcut))
+        b.setToolTip(shortcut)
+    return b
+
+
+def _label(text: str = "", role: str = "") -> QLabel:
+    w = QLabel(text)
+    w.setTextFormat(Qt.TextFormat.PlainText)
+    w.setWordWrap(True)
+    if role:
+        w.setProperty("role", role)
+    return w
+
+
+class StaffWindow(QWidget):
+    def __init__(self, ctx: AppContext, runner: Runner, flow: ResidentFlow | None = None,
+                 *, refresh_ms: int = 1500) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.runner = runner
+        self.staff_id = ""
+        self.current: ApplicationDetail | None = None
+        self.payment: PaymentView | None = None
+        self.setObjectName("staff")
+        self.setWindowTitle(tr("staff_title"))
+        self.setStyleSheet(STAFF_QSS)
+        root = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(_label(tr("staff_title"), "h1"))
+        self.resident_state = _label()
+        self.resident_state.setObjectName("resident_state")
+        top.addWidget(self.resident_state, 1)
+        self.help_banner = _label(tr("staff_help_requested"), "banner")
+        self.help_banner.hide()
+        top.addWidget(self.help_banner)
+        self.who = _label()
+        top.addWidget(self.who)
+        self.sign_out_button = _btn(tr("staff_sign_out"), "sign_out", self.sign_out)
+        top.addWidget(self.sign_out_button)
+        root.addLayout(top)
+        self.pages = QStackedWidget()
+        root.addWidget(self.pages, 1)
+        self.pages.addWidget(self._build_sign_in())
+        self.pages.addWidget(self._build_main())
+        self.sign_out_button.hide()
+
+        self.queue_timer = QTimer(self)
+        self.queue_timer.setInterval(refresh_ms)
+        self.queue_timer.timeout.connect(self.refresh_queue)
+        self.payment_timer = QTimer(self)
+        self.payment_timer.setInterval(1000)
+        self.payment_timer.timeout.connect(self.poll_payment)
+        if flow is not None:
+            flow.subscribe(self._show_resident_state)
+            self._show_resident_state(flow.view())
+
+    # --- layout ------------------------------------------------------------------------
+    def _build_sign_in(self) -> QWidget:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        box.addStretch(1)
+        box.addWidget(_label(tr("staff_sign_in"), "h1"), alignment=Qt.AlignmentFlag.AlignHCenter)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(_label(tr("staff_id")))
+        self.staff_input = QLineEdit()
+        self.staff_input.setObjectName("staff_id")
+        self.staff_input.setMaxLength(16)
+        self.staff_input.returnPressed.connect(self.sign_in)
+        row.addWidget(self.staff_input)
+        row.addWidget(_btn(tr("staff_sign_in_button"), "sign_in", self.sign_in, primary=True))
+        row.addStretch(1)
+        box.addLayout(row)
+        self.sign_in_message = _label("", "msg")
+        box.addWidget(self.sign_in_message, alignment=Qt.AlignmentFlag.AlignHCenter)
+        box.addStretch(2)
+        return page
+
+    def _build_main(self) -> QWidget:
+        split = QSplitter()
+        left = QFrame()
+        left.setObjectName("panel")
+        lbox = QVBoxLayout(left)
+        lbox.addWidget(_label(tr("staff_queue"), "h1"))
+        self.queue = QListWidget()
+        self.queue.setObjectName("queue")
+        self.queue.itemSelectionChanged.connect(self._on_select)
+        lbox.addWidget(self.queue)
+        split.addWidget(left)
+
+        right = QFrame()
+        right.setObjectName("panel")
+        rbox = QVBoxLayout(right)
+        self.heading = _label(tr("staff_select"), "h1")
+        self.heading.setObjectName("heading")
+        rbox.addWidget(self.heading)
+        self.status_line = _label()
+        self.status_line.setObjectName("status_line")
+        rbox.addWidget(self.status_line)
+        self.table = QTableWidget(0, 3)
+        self.table.setObjectName("values")
+        self.table.setHorizontalHeaderLabels(["項目", "内容", "出所"])
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        rbox.addWidget(self.table, 1)
+        self.fee_line = _label()
+        self.fee_line.setObjectName("fee_line")
+        rbox.addWidget(self.fee_line)
+        self.identity = QCheckBox(tr("staff_identity_check"))
+        self.identity.setObjectName("identity")
+        rbox.addWidget(self.identity)
+
+        # correction: field, new value and a required reason (non-modal, inline)
+        self.correct_panel = QWidget()
+        cgrid = QGridLayout(self.correct_panel)
+        cgrid.setContentsMargins(0, 0, 0, 0)
+        self.correct_field = QComboBox()
+        self.correct_field.setObjectName("correct_field")
+        self.correct_value = QLineEdit()
+        self.correct_value.setObjectName("correct_value")
+        self.correct_value.setPlaceholderText(tr("staff_new_value"))
+        self.correct_reason = QLineEdit()
+        self.correct_reason.setObjectName("correct_reason")
+        self.correct_reason.setPlaceholderText(tr("staff_correction_reason"))
+        cgrid.addWidget(self.correct_field, 0, 0)
+        cgrid.addWidget(self.correct_value, 0, 1)
+        cgrid.addWidget(self.correct_reason, 0, 2)
+        cgrid.addWidget(_btn("保存", "correct_save", self.save_correction), 0, 3)
+        rbox.addWidget(self.correct_panel)
+        self.reject_reason = QLineEdit()
+        self.reject_reason.setObjectName("reject_reason")
+        self.reject_reason.setPlaceholderText(tr("staff_reject_reason"))
+        rbox.addWidget(self.reject_reason)
+
+        self.message = _label("", "msg")
+        self.message.setObjectName("message")
+        rbox.addWidget(self.message)
+        buttons = QHBoxLayout()
+        self.actions = {
+            "claim": _btn(tr("staff_claim"), "claim", self.claim, primary=True,
+                          shortcut="Ctrl+T"),
+            "release": _btn(tr("staff_release"), "release", self.release),
+            "reject": _btn(tr("staff_reject"), "reject", self.reject),
+            "approve": _btn(tr("staff_approve_print"), "approve_print", self.approve_and_print,
+                            primary=True, shortcut="Ctrl+P"),
+            "retry": _btn(tr("staff_retry_print"), "retry_print", self.retry_print),
+            "qr": _btn(tr("staff_issue_qr"), "issue_qr", self.issue_qr, primary=True,
+                       shortcut="Ctrl+Q"),
+            "cash": _btn(tr("staff_cash"), "cash", self.pay_cash),
+            "complete": _btn(tr("staff_complete"), "complete", self.complete, primary=True,
+                             shortcut="Ctrl+D"),
+        }
+        for b in self.actions.values():
+            buttons.addWidget(b)
+        rbox.addLayout(buttons)
+
+        self.qr_panel = QFrame()
+        qbox = QHBoxLayout(self.qr_panel)
+        self.qr = QrWidget()
+        self.qr.setObjectName("payment_qr")
+        self.qr.setFixedSize(220, 220)
+        qbox.addWidget(self.qr)
+        self.qr_text = _label("", "h1")
+        self.qr_text.setObjectName("qr_text")
+        qbox.addWidget(self.qr_text, 1)
+        rbox.addWidget(self.qr_panel)
+        split.addWidget(right)
+        split.setSizes([320, 900])
+        self._show_detail(None)
+        return split
+
+    # --- background helper -------------------------------------------------------------
+    def _run(self, lane: str, fn: Callable[[], Any], ok: Callable[[Any], None]) -> None:
+        self.message.setText("")
+        self.runner.submit(lane, fn, ok, self._show_error)
+
+    def _show_error(self, exc: BaseException) -> None:
+        key, params = message_of(exc)
+        self.message.setProperty("role", "msg")
+        self.message.setText(tr(key, **params))
+        self.message.style().polish(self.message)
+        self.refresh_queue()
+        if self.current is not None:
+            self.load(self.current.id)
+
+    def _info(self, text: str) -> None:
+        self.message.setProperty("role", "info")
+        self.message.setText(text)
+        self.message.style().polish(self.message)
+
+    # --- sign-in -------------------------------------------------------------------------
+    def sign_in(self) -> None:
+        staff = self.staff_input.text().strip()
+        if not staff.isalnum():
+            self.sign_in_message.setText(tr("staff_sign_in"))
+            return
+        self.staff_id = staff
+        self.staff_input.clear()
+        self.who.setText(tr("staff_signed_in", staff=staff))
+        self.sign_out_button.show()
+        self.pages.setCurrentIndex(1)
+        self.runner.submit("db", lambda: self._audit_sign(staff, "staff_sign_in"),
+                           lambda _r: None, self._show_error)
+        self.refresh_queue()
+        self.queue_timer.start()
+
+    def sign_out(self) -> None:
+        staff = self.staff_id
+        self.runner.submit("db", lambda: self._audit_sign(staff, "staff_sign_out"),
+                           lambda _r: None, self._show_error)
+        self.staff_id = ""
+        self.queue_timer.stop()
+        self.payment_timer.stop()
+        self._show_detail(None)
+        self.queue.clear()
+        self.who.setText("")
+        self.sign_out_button.hide()
+        self.pages.setCurrentIndex(0)
+
+    def _audit_sign(self, staff: str, action: str) -> None:
+        from kiosk import audit
+
+        with self.ctx.db.write() as session:
+            audit.record(session, at=self.ctx.clock.now(), actor=staff, action=action,
+                         object_type="staff", object_id=staff)
+
+    def _show_resident_state(self, view: ResidentView) -> None:
+        self.resident_state.setText(tr("staff_resident_screen",
+                                       screen=tr(f"screen_{view.screen.value}")))
+        self.help_banner.setVisible(view.help_requested)
+
+    # --- queue -------------------------------------------------------------------------
+    def refresh_queue(self) -> None:
+        if self.staff_id:
+            self.runner.submit("db", self.ctx.applications.queue, self._show_queue,
+                               lambda exc: self.message.setText(tr(message_of(exc)[0])))
+
+    def _show_queue(self, items: list[QueueItem]) -> None:
+        selected = self.current.id if self.current else None
+        self.queue.blockSignals(True)
+        self.queue.clear()
+        now = self.ctx.clock.now()
+        for item in items:
+            minutes = _minutes_since(item.submitted_at, now)
+            who = f"  {item.claimed_by}" if item.claimed_by else ""
+            text = (f"{item.ticket}  {item.template_title}\n"
+                    f"{tr('status_' + item.status.value)}  "
+                    f"{tr('staff_minutes_waiting', n=minutes)}{who}")
+            entry = QListWidgetItem(text)
+            entry.setData(Qt.ItemDataRole.UserRole, item.id)
+            self.queue.addItem(entry)
+            if item.id == selected:
+                entry.setSelected(True)
+        self.queue.blockSignals(False)
+
+    def _on_select(self) -> None:
+        items = self.queue.selectedItems()
+        if items:
+            self.load(int(items[0].data(Qt.ItemDataRole.UserRole)))
+
+    def select_ticket(self, ticket: str) -> bool:
+        for i in range(self.queue.count()):
+            if self.queue.item(i).text().startswith(ticket + " "):
+                self.queue.setCurrentRow(i)
+                return True
+        return False
+
+    def load(self, app_id: int) -> None:
+        def both() -> tuple[ApplicationDetail, PaymentView | None]:
+            return self.ctx.applications.detail(app_id), self.ctx.payments.current(app_id)
+
+        self.runner.submit("db", both, lambda r: self._show_detail(*r), self._show_error)
+
+    # --- detail ------------------------------------------------------------------------
+    def _show_detail(self, detail: ApplicationDetail | None,
+                     payment: PaymentView | None = None) -> None:
+        self.current, self.payment = detail, payment
+        self.table.setRowCount(0)
+        self.correct_field.clear()
+        for b in self.actions.values():
+            b.setEnabled(False)
+        self.correct_panel.hide()
+        self.reject_reason.hide()
+        self.qr_panel.hide()
+        self.identity.setEnabled(False)
+        if detail is None:
+            self.heading.setText(tr("staff_select"))
+            self.status_line.setText("")
+            self.fee_line.setText("")
+            self.identity.setChecked(False)
+            return
+        t = detail.template
+        self.heading.setText(f"{detail.ticket}  {t.title['ja']}")
+        claimed = tr("staff_claimed_by", staff=detail.claimed_by) if detail.claimed_by else ""
+        self.status_line.setText(
+            f"{tr('staff_status')}: {tr('status_' + detail.status.value)}  {claimed}")
+        for f in t.fields:
+            stored = detail.values.get(f.id)
+            row = self.table.rowCount()
+            self.table.insertRow(row)
+            self.table.setItem(row, 0, QTableWidgetItem(f.label["ja"]))
+            self.table.setItem(row, 1, QTableWidgetItem(
+                display_value(f, stored.value if stored else "", "ja")))
+            source = tr("prov_" + stored.provenance.value) if stored else ""
+            self.table.setItem(row, 2, QTableWidgetItem(source))
+            if f.filled_by is not FilledBy.SYSTEM or f.source is None:
+                self.correct_field.addItem(f.label["ja"], f.id)
+        self.table.resizeColumnToContents(0)
+        self.fee_line.setText(f"{tr('staff_fee')}: {detail.fee.total:,}円")
+        mine = detail.status is Status.IN_REVIEW and detail.claimed_by == self.staff_id
+        self.identity.setEnabled(mine)
+        self.identity.setChecked(detail.identity_confirmed)
+        self.correct_panel.setVisible(mine)
+        self.reject_reason.setVisible(mine)
+        a = self.actions
+        a["claim"].setEnabled(detail.status is Status.SUBMITTED)
+        for name in ("release", "reject", "approve"):
+            a[name].setEnabled(mine)
+        a["retry"].setEnabled(detail.status is Status.APPROVED)
+        a["qr"].setEnabled(detail.status is Status.PRINTED and detail.fee.total > 0)
+        a["cash"].setEnabled(detail.status in (Status.PRINTED, Status.AWAITING_PAYMENT)
+                             and detail.fee.total > 0)
+        a["complete"].setEnabled(detail.status is Status.PAID or (
+            detail.status is Status.PRINTED and detail.fee.total == 0))
+        self._show_payment(payment)
+
+    def _show_payment(self, payment: PaymentView | None) -> None:
+        if payment is None or self.current is None:
+            self.payment_timer.stop()
+            return
+        if payment.status is OrderStatus.OPEN and payment.qr_content:
+            self.qr.set_data(payment.qr_content)
+            self.qr_text.setText(f"{tr('staff_payment_qr')}\n"
+                                 f"{tr('staff_payment_waiting', amount=f'{payment.amount:,}')}")
+            self.qr_panel.show()
+            self.payment_timer.start()
+        elif payment.status is OrderStatus.PAID:
+            self.payment_timer.stop()
+            self.qr_panel.hide()
+            self._info(tr("staff_payment_paid", method=tr("method_" + payment.method)))
+        else:
+            self.payment_timer.stop()
+
+    # --- actions -----------------------------------------------------------------------
+    def _app_id(self) -> int:
+        assert self.current is not None
+        return self.current.id
+
+    def _reload(self, _result: object = None) -> None:
+        self.load(self._app_id())
+        self.refresh_queue()
+
+    def claim(self) -> None:
+        app_id, staff = self._app_id(), self.staff_id
+        self._run("db", lambda: self.ctx.applications.claim(app_id, staff), self._reload)
+
+    def release(self) -> None:
+        app_id, staff = self._app_id(), self.staff_id
+        self._run("db", lambda: self.ctx.applications.release(app_id, staff), self._reload)
+
+    def save_correction(self) -> None:
+        app_id, staff = self._app_id(), self.staff_id
+        field_id = self.correct_field.currentData()
+        value, reason = self.correct_value.text(), self.correct_reason.text()
+
+        def done(problem: object) -> None:
+            if problem is not None:
+                self.message.setText(tr(problem.message_key, **dict(problem.params)))  # type: ignore[attr-defined]
+                return
+            self.correct_value.clear()
+            self.correct_reason.clear()
+            self._reload()
+
+        self._run("db", lambda: self.ctx.applications.correct(app_id, staff, field_id, value,
+                                                              reason), done)
+
+    def reject(self) -> None:
+        reason = self.reject_reason.text().strip()
+        if not reason:
+            self.message.setText(tr("staff_reject_reason"))
+            return
+        app_id, staff = self._app_id(), self.staff_id
+        self._run("db", lambda: self.ctx.applications.reject(app_id, staff, reason),
+                  self._reload)
+        self.reject_reason.clear()
+
+    def approve_and_print(self) -> None:
+        app_id, staff = self._app_id(), self.staff_id
+        confirmed = self.identity.isChecked()
+
+        def work() -> PrintOutcome:
+            self.ctx.applications.approve(app_id, staff, identity_confirmed=confirmed)
+            return self.ctx.printing.print_application(app_id, staff)
+
+        self._run("printer", work, self._printed)
+
+    def retry_print(self) -> None:
+        app_id, staff = self._app_id(), self.staff_id
+        self._run("printer", lambda: self.ctx.printing.print_application(app_id, staff),
+                  self._printed)
+
+    def _printed(self, outcome: PrintOutcome) -> None:
+        self._reload()
+        if outcome.status is JobStatus.WAITING:
+            self.message.setText(tr("staff_print_waiting", reason=tr(outcome.error_key or "")))
+        else:
+            self._info(tr("staff_printed"))
+
+    def issue_qr(self) -> None:
+        app_id, staff = self._app_id(), self.staff_id
+        self._run("payment", lambda: self.ctx.payments.issue(app_id, staff), self._reload)
+
+    def poll_payment(self) -> None:
+        if self.current is None:
+            self.payment_timer.stop()
+            return
+        app_id = self.current.id
+
+        def done(view: PaymentView | None) -> None:
+            if view is not None and view.status is not OrderStatus.OPEN:
+                self._reload()
+
+        self.runner.submit("payment", lambda: self.ctx.payments.poll(app_id), done,
+                           self._show_error)
+
+    def pay_cash(self) -> None:
+        app_id, staff = self._app_id(), self.staff_id
+        self._run("payment", lambda: self.ctx.payments.pay_cash(app_id, staff), self._reload)
+
+    def complete(self) -> None:
+        app_id, staff = self._app_id(), self.staff_id
+        self._run("db", lambda: self.ctx.applications.complete(app_id, staff), self._reload)
+
+    def stop(self) -> None:
+        self.queue_timer.stop()
+        self.payment_timer.stop()
+
+
+def _minutes_since(then: datetime | None, now: datetime) -> int:
+    if then is None:
+        return 0
+    if then.tzinfo is None:  # SQLite returns naive datetimes
+        now = now.replace(tzinfo=None)
+    return max(0, int((now - then).total_seconds() // 60))

@@ -1,0 +1,222 @@
+"""`python main.py demo --tour OUTDIR`: drive the real windows through the whole counter
+flow offscreen, saving a PNG of every resident and staff screen and the printed PDF."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+
+from devices.card_simulated import SimulatedCardReader, demo_card
+from kiosk.clock import ShiftableClock
+from kiosk.config import load_settings
+from kiosk.context import build_context
+from kiosk.resident_flow import Screen
+from kiosk.status import Status
+from ui.admin.window import AdminWindow
+from ui.app import Kiosk, build_kiosk, ensure_qapp
+
+log = logging.getLogger(__name__)
+
+KANA_ANSWER = "たかさき　はなこ"
+ANSWERS = {"kind": "part", "include_head": "0", "include_honseki": "1", "relation": "self",
+           "purpose": "employment"}
+
+
+class TourError(RuntimeError):
+    pass
+
+
+class Tour:
+    def __init__(self, kiosk: Kiosk, out: Path) -> None:
+        self.k = kiosk
+        self.out = out
+        self.n = 0
+        self.shots: list[Path] = []
+
+    def wait(self, cond: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not cond():
+            QApplication.processEvents()
+            if time.monotonic() > deadline:
+                raise TourError(f"timed out waiting for {what} (resident: "
+                                f"{self.k.flow.screen.value}, {self.k.flow.view().message})")
+            time.sleep(0.01)
+        QApplication.processEvents()
+
+    def settle(self, seconds: float = 0.15) -> None:
+        self.wait(lambda: self.k.runner.pending == 0, "background work")
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            QApplication.processEvents()
+            time.sleep(0.01)
+
+    def shot(self, widget: QWidget, name: str) -> None:
+        self.settle()
+        self.n += 1
+        path = self.out / f"{self.n:02d}-{name}.png"
+        widget.grab().save(str(path))
+        self.shots.append(path)
+
+    def click(self, root: QWidget, name: str) -> None:
+        button = root.findChild(QPushButton, name)
+        if button is None or not button.isVisible() or not button.isEnabled():
+            raise TourError(f"button {name} is not available")
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        QApplication.processEvents()
+
+    def resident_screen(self, screen: Screen) -> None:
+        self.wait(lambda: self.k.flow.screen is screen, f"resident screen {screen.value}")
+
+
+def _type_kana(tour: Tour, root: QWidget, text: str) -> None:
+    for ch in text:
+        name = "kana_" + ch
+        if ch == "　":
+            button = root.findChild(QPushButton, "kana_space")
+            widget = [b for b in root.findChildren(QPushButton) if b.text() in ("空白", "Space")]
+            QTest.mouseClick(widget[0] if button is None else button, Qt.MouseButton.LeftButton)
+            continue
+        tour.click(root, name)
+
+
+def resident_part(t: Tour, reader: SimulatedCardReader, clock: ShiftableClock) -> None:
+    r = t.k.resident
+    t.shot(r, "resident-start")
+    t.click(r, "start")
+    t.resident_screen(Screen.CHOOSE)
+    t.shot(r, "resident-choose-procedure")
+    reader.remove()
+    t.click(r, "procedure_0")
+    t.resident_screen(Screen.PLACE_CARD)
+    t.shot(r, "resident-place-card")
+    reader.insert(demo_card())
+    t.resident_screen(Screen.PIN)
+    for key in "99":
+        t.click(r, f"key_{key}")
+    t.shot(r, "resident-pin-entry")
+    for key in "99":
+        t.click(r, f"key_{key}")
+    t.click(r, "key_ok")
+    t.resident_screen(Screen.PIN)
+    t.wait(lambda: t.k.flow.view().message is not None, "wrong PIN message")
+    t.shot(r, "resident-wrong-pin")
+    for key in "1234":
+        t.click(r, f"key_{key}")
+    t.click(r, "key_ok")
+    t.resident_screen(Screen.CONFIRM)
+    t.shot(r, "resident-confirm-card-data")
+    t.click(r, "confirm_ok")
+    while t.k.flow.screen is Screen.QUESTION:
+        q = t.k.flow.view().question
+        assert q is not None
+        t.shot(r, f"resident-question-{q.field_id}")
+        if q.field_id == "copies":
+            t.click(r, "stepper_plus")
+            t.click(r, "question_next")
+        elif q.field_id.endswith("kana"):
+            _type_kana(t, r, KANA_ANSWER)
+            t.click(r, "question_next")
+        else:
+            t.click(r, f"choice_{ANSWERS[q.field_id]}")
+        t.settle(0.05)
+    t.resident_screen(Screen.REVIEW)
+    t.shot(r, "resident-review")
+    t.click(r, "submit")
+    t.resident_screen(Screen.SUBMITTED)
+    t.shot(r, "resident-ticket")
+    t.click(r, "submitted_ok")
+    t.resident_screen(Screen.TAKE_CARD)
+    t.shot(r, "resident-take-card")
+    reader.remove()
+    t.resident_screen(Screen.START)
+    # the idle warning, shown by moving the kiosk's clock forward
+    reader.insert(demo_card())
+    t.click(r, "start")
+    t.resident_screen(Screen.CHOOSE)
+    clock.shift(65)
+    t.k.flow.tick()
+    t.shot(r, "resident-idle-warning")
+    t.click(r, "idle_continue")
+    t.click(r, "cancel")
+    t.resident_screen(Screen.START)
+
+
+def staff_part(t: Tour) -> None:
+    s = t.k.staff
+    t.shot(s, "staff-sign-in")
+    s.staff_input.setText("S1024")
+    t.click(s, "sign_in")
+    t.wait(lambda: s.queue.count() > 0, "the queue")
+    t.shot(s, "staff-queue")
+    s.queue.setCurrentRow(0)
+    t.wait(lambda: s.current is not None, "application detail")
+    t.shot(s, "staff-submitted")
+    t.click(s, "claim")
+    t.wait(lambda: s.current is not None and s.current.status is Status.IN_REVIEW, "claim")
+    s.identity.setChecked(True)
+    t.shot(s, "staff-in-review")
+    t.click(s, "approve_print")
+    t.wait(lambda: s.current is not None and s.current.status is Status.PRINTED, "printing")
+    t.shot(s, "staff-printed")
+    t.click(s, "issue_qr")
+    t.wait(lambda: s.current is not None and s.current.status is Status.AWAITING_PAYMENT,
+           "payment QR")
+    t.shot(s, "staff-payment-qr")
+    t.wait(lambda: s.current is not None and s.current.status is Status.PAID, "payment",
+           timeout=30)
+    t.shot(s, "staff-paid")
+    t.click(s, "complete")
+    t.wait(lambda: s.current is not None and s.current.status is Status.COMPLETED, "complete")
+    t.shot(s, "staff-completed")
+
+
+def run_tour(out: Path, *, data_dir: Path | None = None) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()
+    work = Path(tempfile.mkdtemp(prefix="kiosk-tour-"))
+    settings = load_settings(data_dir or work / "data", simulated_payment_delay_s=2.0)
+    ensure_qapp()
+    clock = ShiftableClock()
+    ctx = build_context(settings, clock=clock)
+    kiosk = build_kiosk(ctx)
+    kiosk.resident.resize(1280, 900)
+    kiosk.staff.resize(1280, 800)
+    kiosk.resident.show()
+    kiosk.staff.show()
+    reader = ctx.devices.card_reader
+    assert isinstance(reader, SimulatedCardReader)
+    tour = Tour(kiosk, out)
+    try:
+        resident_part(tour, reader, clock)
+        staff_part(tour)
+        admin = AdminWindow(ctx)
+        admin.resize(1100, 600)
+        admin.show()
+        tour.shot(admin, "admin")
+        admin.close()
+    finally:
+        kiosk.shutdown()
+        ctx.close()
+    printed = sorted(settings.print_output_dir.glob("*.pdf"))
+    if not printed:
+        raise TourError("nothing was printed")
+    pdf = out / "printed-form.pdf"
+    shutil.copyfile(printed[-1], pdf)
+    if shutil.which("pdftoppm"):
+        subprocess.run(["pdftoppm", "-r", "80", "-png", "-singlefile", str(pdf),
+                        str(out / "printed-form")], check=True)
+    shutil.rmtree(work, ignore_errors=True)
+    print(f"tour: {len(tour.shots)} screenshots and printed-form.pdf in {out}")
+    return 0
