@@ -34,8 +34,9 @@ def prefill(template: Template, sources: Mapping[Source, str]) -> dict[str, Fill
             provenance = Provenance.CARD if f.from_card else Provenance.SYSTEM
             values[f.id] = FilledValue(sources[f.source], provenance)
         elif f.default is not None:
+            # a default is the resident's answer only for a question the resident is asked
             provenance = (
-                Provenance.SYSTEM if f.filled_by is FilledBy.SYSTEM else Provenance.RESIDENT
+                Provenance.RESIDENT if f.filled_by is FilledBy.RESIDENT else Provenance.SYSTEM
             )
             values[f.id] = FilledValue(f.default, provenance)
         elif f.kind is FieldKind.CHECKBOX and f.filled_by is FilledBy.RESIDENT:

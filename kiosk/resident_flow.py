@@ -28,6 +28,7 @@ from forms.validation import check_field
 from kiosk.applications import ApplicationService
 from kiosk.clock import Clock, today
 from kiosk.errors import message_of
+from kiosk.i18n import tr
 from kiosk.runner import Runner
 from kiosk.templates_repo import PublishedTemplate, TemplateRepository
 
@@ -225,8 +226,6 @@ class ResidentFlow:
             amount = self._apps.fee_for(t, {rule.per_field: "1"} if rule.per_field else {}).total
             note = Message("fee_per_copy" if rule.per_field else "fee_total",
                            (("amount", amount or rule.amount),))
-        from kiosk.i18n import tr
-
         return Procedure(published.pk, pick(t.short_title, lang), pick(t.description, lang)
                          if t.description else "", tr(note.key, lang, **note.kwargs))
 
@@ -239,6 +238,8 @@ class ResidentFlow:
             if not card_only and filled.provenance is Provenance.SYSTEM:
                 continue
             text = display_value(f, filled.value, self._s.language)
+            if f.kind is FieldKind.CHECKBOX:
+                text = tr("yes" if filled.value == "1" else "no", self._s.language)
             if f.source is Source.CARD_MY_NUMBER:
                 text = mask_my_number(filled.value)
             rows.append(Row(f.id, pick(f.label, self._s.language), text, filled.provenance))

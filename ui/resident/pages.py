@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -259,8 +260,8 @@ class RowsPanel(QFrame):
             value = label(row.value, "value")
             value.setObjectName(f"value_{row.field_id}")
             self.grid.addWidget(value, r, 1)
-            self.grid.addWidget(label(tr(f"prov_{row.provenance.value}"), "badge", wrap=False),
-                                r, 2)
+            badge = label(tr(f"prov_{row.provenance.value}"), "badge", wrap=False)
+            self.grid.addWidget(badge, r, 2, Qt.AlignmentFlag.AlignVCenter)
             if on_edit is not None and row.field_id in editable:
                 edit = button(tr("edit"), "small", lambda f=row.field_id: on_edit(f))
                 edit.setObjectName(f"edit_{row.field_id}")
@@ -268,6 +269,16 @@ class RowsPanel(QFrame):
 
     def clear(self) -> None:
         clear_layout(self.grid)
+
+
+def scrolling(panel: QWidget) -> QScrollArea:
+    """Long forms scroll with a wide, tappable scroll bar (no swipe-only gesture)."""
+    area = QScrollArea()
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
 
 
 class ConfirmPage(Page):
@@ -278,9 +289,9 @@ class ConfirmPage(Page):
         self.note = label(role="note")
         self.ok = button("", "primary", flow.confirm)
         self.ok.setObjectName("confirm_ok")
-        for w in (self.title, self.rows, self.note):
-            self.box.addWidget(w)
-        self.box.addStretch(1)
+        self.box.addWidget(self.title)
+        self.box.addWidget(scrolling(self.rows), 1)
+        self.box.addWidget(self.note)
         self.box.addWidget(self.ok, alignment=Qt.AlignmentFlag.AlignRight)
 
     def render(self, view: ResidentView, tr: Tr) -> None:
@@ -312,7 +323,7 @@ class QuestionPage(Page):
         self.box.addWidget(self.next, alignment=Qt.AlignmentFlag.AlignRight)
         # the widgets for each kind are created once and reused (no per-session churn)
         self.stepper = NumberStepper()
-        self.kana_display = label("", "value")
+        self.kana_display = label("", "entry")
         self.kana_display.setObjectName("kana_display")
         self.kana = KanaKeyboard()
         self.kana.text_changed.connect(self.kana_display.setText)
@@ -392,9 +403,9 @@ class ReviewPage(Page):
         self.rows = RowsPanel()
         self.submit = button("", "primary", flow.submit)
         self.submit.setObjectName("submit")
-        for w in (self.title, self.note, self.alert, self.rows):
+        for w in (self.title, self.note, self.alert):
             self.box.addWidget(w)
-        self.box.addStretch(1)
+        self.box.addWidget(scrolling(self.rows), 1)
         self.box.addWidget(self.submit, alignment=Qt.AlignmentFlag.AlignRight)
 
     def render(self, view: ResidentView, tr: Tr) -> None:
