@@ -1,0 +1,245 @@
+"""Application, print and payment services without Qt: every status of an application."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from devices.card_simulated import SimulatedCardReader
+from devices.printer_folder import SimulatedPrinter
+from forms.model import Source
+from forms.prefill import FilledValue, Provenance, prefill
+from kiosk.clock import FakeClock
+from kiosk.context import AppContext
+from kiosk.errors import ConcurrentUpdate, IllegalTransition, ValidationFailed
+from kiosk.print_service import JobStatus
+from kiosk.status import TRANSITIONS, Status, can_transition
+from kiosk.storage.models import (
+    ApplicationRow,
+    AuditEventRow,
+    FieldCorrectionRow,
+    PaymentOrderRow,
+    PrintJobRow,
+)
+
+ANSWERS = {"kind": "part", "copies": "2", "include_head": "0", "include_honseki": "1",
+           "applicant_kana": "たかさき はなこ", "relation": "self", "purpose": "employment"}
+
+
+def template_pk(ctx: AppContext, template_id: str) -> int:
+    return next(p.pk for p in ctx.templates.active() if p.template.id == template_id)
+
+
+def submitted(ctx: AppContext, template_id: str = "juminhyo") -> int:
+    """A submitted application, filled the way the resident flow fills it."""
+    pk = template_pk(ctx, template_id)
+    values = prefill(ctx.templates.get(pk), {
+        Source.CARD_NAME: "髙﨑　花子", Source.CARD_ADDRESS: "長崎県松浦市志佐町里免３６５番地",
+        Source.CARD_BIRTH_DATE: "19580412", Source.CARD_SEX: "2",
+        Source.SESSION_TODAY: "20261124"})
+    answers = ANSWERS if template_id == "juminhyo" else {
+        "move_kind": "within", "members": "1", "notifier_kana": "たかさき はなこ"}
+    values |= {k: FilledValue(v, Provenance.RESIDENT) for k, v in answers.items()}
+    app_id = ctx.applications.create_draft(pk, "ja", values)
+    ctx.applications.submit(app_id, values)
+    return app_id
+
+
+def statuses(ctx: AppContext, app_id: int) -> list[str]:
+    return [to for _f, to, _a in ctx.applications.detail(app_id).history]
+
+
+def test_cashless_path_goes_through_every_status(ctx: AppContext, clock: FakeClock) -> None:
+    apps = ctx.applications
+    app_id = submitted(ctx)
+    apps.claim(app_id, "S1")
+    apps.approve(app_id, "S1", identity_confirmed=True)
+    outcome = ctx.printing.print_application(app_id, "S1")
+    assert outcome.status is JobStatus.PRINTED
+    order = ctx.payments.issue(app_id, "S1")
+    assert order.amount == 600 and order.qr_content and order.qr_content.startswith("000201")
+    assert ctx.payments.poll(app_id) is not None
+    assert apps.detail(app_id).status is Status.AWAITING_PAYMENT
+    clock.advance(3.5)  # the simulated provider completes after 3 s
+    ctx.payments.poll(app_id)
+    apps.complete(app_id, "S1")
+    assert statuses(ctx, app_id) == ["draft", "submitted", "in_review", "approved", "printed",
+                                     "awaiting_payment", "paid", "completed"]
+    with ctx.db.read() as session:
+        payment = session.scalars(select(PaymentOrderRow)).one()
+        assert (payment.method, payment.status, payment.amount) == ("cashless", "paid", 600)
+        app = session.get(ApplicationRow, app_id)
+        assert app is not None and app.approved_by == "S1" and app.identity_confirmed
+
+
+def test_issuing_twice_creates_one_provider_order(ctx: AppContext) -> None:
+    app_id = submitted(ctx)
+    ctx.applications.claim(app_id, "S1")
+    ctx.applications.approve(app_id, "S1", identity_confirmed=True)
+    ctx.printing.print_application(app_id, "S1")
+    first = ctx.payments.issue(app_id, "S1")
+    second = ctx.payments.issue(app_id, "S1")
+    assert first.reference == second.reference
+    with ctx.db.read() as session:
+        assert len(session.scalars(select(PaymentOrderRow)).all()) == 1
+
+
+def test_cash_payment_records_the_method_and_cancels_the_qr(ctx: AppContext) -> None:
+    app_id = submitted(ctx)
+    ctx.applications.claim(app_id, "S1")
+    ctx.applications.approve(app_id, "S1", identity_confirmed=True)
+    ctx.printing.print_application(app_id, "S1")
+    ctx.payments.issue(app_id, "S1")
+    view = ctx.payments.pay_cash(app_id, "S1")
+    assert view.method == "cash"
+    ctx.applications.complete(app_id, "S1")
+    with ctx.db.read() as session:
+        orders = {o.method: o.status for o in session.scalars(select(PaymentOrderRow))}
+    assert orders == {"cashless": "cancelled", "cash": "paid"}
+
+
+def test_fee_free_application_goes_from_printed_to_completed(ctx: AppContext) -> None:
+    app_id = submitted(ctx, "idou")
+    apps = ctx.applications
+    apps.claim(app_id, "S2")
+    with pytest.raises(ValidationFailed):  # the clerk must enter the new address first
+        apps.approve(app_id, "S2", identity_confirmed=True)
+    assert apps.correct(app_id, "S2", "new_address", "長崎県松浦市志佐町浦免１番地",
+                        "窓口で確認") is None
+    assert apps.correct(app_id, "S2", "move_date", "20261120", "窓口で確認") is None
+    apps.approve(app_id, "S2", identity_confirmed=True)
+    ctx.printing.print_application(app_id, "S2")
+    with pytest.raises(IllegalTransition):
+        ctx.payments.issue(app_id, "S2")
+    apps.complete(app_id, "S2")
+    assert statuses(ctx, app_id)[-2:] == ["printed", "completed"]
+
+
+def test_paid_application_cannot_skip_payment(ctx: AppContext) -> None:
+    app_id = submitted(ctx)
+    ctx.applications.claim(app_id, "S1")
+    ctx.applications.approve(app_id, "S1", identity_confirmed=True)
+    ctx.printing.print_application(app_id, "S1")
+    with pytest.raises(IllegalTransition):
+        ctx.applications.complete(app_id, "S1")
+
+
+def test_approval_needs_the_identity_check(ctx: AppContext) -> None:
+    app_id = submitted(ctx)
+    ctx.applications.claim(app_id, "S1")
+    with pytest.raises(ValidationFailed) as info:
+        ctx.applications.approve(app_id, "S1", identity_confirmed=False)
+    assert info.value.message_key == "identity_not_confirmed"
+    assert ctx.applications.detail(app_id).status is Status.IN_REVIEW
+
+
+def test_a_claimed_application_cannot_be_taken_by_another_clerk(ctx: AppContext) -> None:
+    app_id = submitted(ctx)
+    ctx.applications.claim(app_id, "S1")
+    with pytest.raises(ConcurrentUpdate):
+        ctx.applications.claim(app_id, "S2")
+    with pytest.raises(ConcurrentUpdate):
+        ctx.applications.approve(app_id, "S2", identity_confirmed=True)
+    ctx.applications.release(app_id, "S1")
+    ctx.applications.claim(app_id, "S2")
+    assert ctx.applications.detail(app_id).claimed_by == "S2"
+
+
+def test_rejection_and_corrections_are_recorded(ctx: AppContext) -> None:
+    app_id = submitted(ctx)
+    apps = ctx.applications
+    apps.claim(app_id, "S1")
+    with pytest.raises(ValidationFailed):
+        apps.correct(app_id, "S1", "copies", "3", "  ")
+    problem = apps.correct(app_id, "S1", "copies", "30", "本人の申出")
+    assert problem is not None and problem.message_key == "invalid_max"
+    assert apps.correct(app_id, "S1", "copies", "3", "本人の申出") is None
+    detail = apps.detail(app_id)
+    assert detail.values["copies"].provenance is Provenance.STAFF
+    assert detail.fee.total == 900
+    apps.reject(app_id, "S1", "委任状がない")
+    assert apps.detail(app_id).status is Status.REJECTED
+    with ctx.db.read() as session:
+        correction = session.scalars(select(FieldCorrectionRow)).one()
+        assert (correction.old_value, correction.new_value) == ("2", "3")
+
+
+def test_printer_offline_keeps_the_job_waiting(ctx: AppContext) -> None:
+    printer = ctx.devices.printer
+    assert isinstance(printer, SimulatedPrinter)
+    app_id = submitted(ctx)
+    ctx.applications.claim(app_id, "S1")
+    ctx.applications.approve(app_id, "S1", identity_confirmed=True)
+    printer.offline = True
+    outcome = ctx.printing.print_application(app_id, "S1")
+    assert (outcome.status, outcome.error_key) == (JobStatus.WAITING, "printer_offline")
+    assert ctx.applications.detail(app_id).status is Status.APPROVED
+    printer.offline = False
+    assert ctx.printing.retry(outcome.job_id, "S1").status is JobStatus.PRINTED
+    with ctx.db.read() as session:
+        job = session.scalars(select(PrintJobRow)).one()
+        assert (job.attempts, job.status) == (2, "printed")
+    assert ctx.applications.detail(app_id).status is Status.PRINTED
+
+
+def test_the_printed_pdf_holds_the_confirmed_values(ctx: AppContext) -> None:
+    printer = ctx.devices.printer
+    assert isinstance(printer, SimulatedPrinter)
+    app_id = submitted(ctx)
+    ctx.applications.claim(app_id, "S1")
+    ctx.applications.approve(app_id, "S1", identity_confirmed=True)
+    ctx.printing.print_application(app_id, "S1")
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() for page in PdfReader(printer.last_path).pages)
+    for expected in ("住民票の写し等交付申請書", "髙﨑", "長崎県松浦市志佐町里免", "昭和33年4月12日",
+                     "600"):
+        assert expected in text
+
+
+def test_the_transition_table_is_closed() -> None:
+    # every status is reachable from draft, and the terminal ones lead nowhere
+    reachable = {Status.DRAFT}
+    frontier = [Status.DRAFT]
+    while frontier:
+        for nxt in TRANSITIONS[frontier.pop()]:
+            if nxt not in reachable:
+                reachable.add(nxt)
+                frontier.append(nxt)
+    assert reachable == set(Status)
+    assert not can_transition(Status.COMPLETED, Status.DRAFT)
+    assert not can_transition(Status.DRAFT, Status.APPROVED)
+
+
+def test_audit_events_hold_no_personal_values(ctx: AppContext, clock: FakeClock) -> None:
+    app_id = submitted(ctx)
+    ctx.applications.claim(app_id, "S1")
+    ctx.applications.correct(app_id, "S1", "applicant_kana", "たかさき はなこ", "読み確認")
+    ctx.applications.approve(app_id, "S1", identity_confirmed=True)
+    ctx.printing.print_application(app_id, "S1")
+    with ctx.db.read() as session:
+        dump = repr([(e.actor, e.action, e.object_id, e.detail)
+                     for e in session.scalars(select(AuditEventRow))])
+    for personal in ("髙﨑", "花子", "たかさき", "松浦市志佐町", "19580412", "読み確認"):
+        assert personal not in dump
+    assert "field_corrected" in dump and "identity_confirmed" in dump
+
+
+def test_the_my_number_is_never_written(ctx: AppContext) -> None:
+    from kiosk.applications import persistable
+    from forms.model import parse_template
+
+    raw = {"id": "mn", "version": 1, "title": {"ja": "個人番号の届出"}, "business": "税務事務",
+           "my_number_business": True,
+           "sections": [{"id": "s", "title": {"ja": "s"}, "fields": [
+               {"id": "mn", "kind": "text", "label": {"ja": "個人番号"}, "filled_by": "system",
+                "source": "card.my_number"},
+               {"id": "name", "kind": "text", "label": {"ja": "氏名"}, "filled_by": "system",
+                "source": "card.name"}]}]}
+    template = parse_template(raw)
+    kept = persistable(template, {"mn": FilledValue("123456789018", Provenance.CARD),
+                                  "name": FilledValue("髙﨑", Provenance.CARD)})
+    assert set(kept) == {"name"}
+    reader = ctx.devices.card_reader
+    assert isinstance(reader, SimulatedCardReader)
+    assert "123456789018" not in repr(reader.read("1234", include_my_number=True))
