@@ -347,6 +347,9 @@ class StaffWindow(QWidget):
     # --- detail ------------------------------------------------------------------------
     def _show_detail(self, detail: ApplicationDetail | None,
                      payment: PaymentView | None = None) -> None:
+        # a refresh of the same application must not undo the clerk's 本人確認 tick
+        keep_identity = (detail is not None and self.current is not None
+                         and self.current.id == detail.id and self.identity.isChecked())
         self.current, self.payment = detail, payment
         self.table.setRowCount(0)
         self.correct_field.clear()
@@ -382,7 +385,7 @@ class StaffWindow(QWidget):
         self.fee_line.setText(f"{tr('staff_fee')}: {detail.fee.total:,}円")
         mine = detail.status is Status.IN_REVIEW and detail.claimed_by == self.staff_id
         self.identity.setEnabled(mine)
-        self.identity.setChecked(detail.identity_confirmed)
+        self.identity.setChecked(detail.identity_confirmed or (keep_identity and mine))
         self.correct_panel.setVisible(mine)
         self.reject_reason.setVisible(mine)
         a = self.actions

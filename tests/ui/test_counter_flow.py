@@ -1,0 +1,178 @@
+"""End to end through the real resident and staff windows: a resident applies with the
+card, a clerk approves, prints and takes the payment; every status is reached and checked
+in the database, the printed PDF and the payment order."""
+
+from __future__ import annotations
+
+from pypdf import PdfReader
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from devices.card_simulated import SimulatedCardReader
+from devices.printer_folder import SimulatedPrinter
+from kiosk.clock import FakeClock
+from kiosk.resident_flow import Screen
+from kiosk.status import Status
+from kiosk.storage.models import ApplicationRow, PaymentOrderRow, PrintJobRow, StatusChangeRow
+from ui.app import Kiosk
+
+NAME, ADDRESS = "髙﨑　花子", "長崎県松浦市志佐町里免３６５番地"
+ANSWERS = {"kind": "part", "include_head": "0", "include_honseki": "1", "relation": "self",
+           "purpose": "employment"}
+
+
+def click(qtbot: QtBot, root: QWidget, name: str) -> None:
+    button = root.findChild(QPushButton, name)
+    assert button is not None, name
+    qtbot.waitUntil(lambda: button.isVisible() and button.isEnabled(), timeout=5000)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def wait_screen(qtbot: QtBot, kiosk: Kiosk, screen: Screen) -> None:
+    qtbot.waitUntil(lambda: kiosk.flow.screen is screen, timeout=5000)
+
+
+def texts(root: QWidget) -> str:
+    return "\n".join([w.text() for w in root.findChildren(QLabel)]
+                     + [w.text() for w in root.findChildren(QPushButton)])
+
+
+def resident_applies(qtbot: QtBot, kiosk: Kiosk) -> str:
+    r = kiosk.resident
+    click(qtbot, r, "start")
+    wait_screen(qtbot, kiosk, Screen.CHOOSE)
+    click(qtbot, r, "procedure_0")
+    wait_screen(qtbot, kiosk, Screen.PIN)
+    for key in "1234":
+        click(qtbot, r, f"key_{key}")
+    assert "1234" not in texts(r)  # digits show as ●
+    click(qtbot, r, "key_ok")
+    wait_screen(qtbot, kiosk, Screen.CONFIRM)
+    assert NAME in texts(r) and "昭和33年4月12日" in texts(r)
+    click(qtbot, r, "confirm_ok")
+    while kiosk.flow.screen is Screen.QUESTION:
+        question = kiosk.flow.view().question
+        assert question is not None
+        before = question.index
+        if question.field_id == "copies":
+            click(qtbot, r, "stepper_plus")
+            click(qtbot, r, "question_next")
+        elif question.field_id == "applicant_kana":
+            for ch in "たかさき":
+                click(qtbot, r, f"kana_{ch}")
+            click(qtbot, r, "question_next")
+        else:
+            click(qtbot, r, f"choice_{ANSWERS[question.field_id]}")
+        qtbot.waitUntil(lambda b=before: kiosk.flow.screen is not Screen.QUESTION or (
+            kiosk.flow.view().question is not None
+            and kiosk.flow.view().question.index != b), timeout=5000)
+    wait_screen(qtbot, kiosk, Screen.REVIEW)
+    click(qtbot, r, "submit")
+    wait_screen(qtbot, kiosk, Screen.SUBMITTED)
+    ticket = kiosk.flow.view().ticket
+    assert ticket == "A-001" and ticket in texts(r)
+    click(qtbot, r, "submitted_ok")
+    wait_screen(qtbot, kiosk, Screen.TAKE_CARD)
+    reader = kiosk.ctx.devices.card_reader
+    assert isinstance(reader, SimulatedCardReader)
+    reader.remove()
+    wait_screen(qtbot, kiosk, Screen.START)
+    return ticket
+
+
+def test_whole_counter_flow_through_every_status(qtbot: QtBot, kiosk: Kiosk,
+                                                 clock: FakeClock) -> None:
+    ticket = resident_applies(qtbot, kiosk)
+    # the resident's session is over: nothing personal is left in any widget
+    leftovers = texts(kiosk.resident)
+    for personal in (NAME, ADDRESS, "たかさき", ticket, "昭和33年"):
+        assert personal not in leftovers
+
+    s = kiosk.staff
+    qtbot.keyClicks(s.staff_input, "S1024")
+    click(qtbot, s, "sign_in")
+    qtbot.waitUntil(lambda: s.select_ticket(ticket), timeout=5000)
+    qtbot.waitUntil(lambda: s.current is not None, timeout=5000)
+
+    def status() -> Status | None:
+        return s.current.status if s.current else None
+
+    assert status() is Status.SUBMITTED
+    click(qtbot, s, "claim")
+    qtbot.waitUntil(lambda: status() is Status.IN_REVIEW, timeout=5000)
+    click(qtbot, s, "approve_print")  # without the 本人確認 tick: refused, with a message
+    qtbot.waitUntil(lambda: "本人確認" in s.message.text(), timeout=5000)
+    assert status() is Status.IN_REVIEW
+    qtbot.waitUntil(lambda: s.identity.isEnabled(), timeout=5000)
+    # click the box itself: the widget is as wide as the panel, its label is not
+    qtbot.mouseClick(s.identity, Qt.MouseButton.LeftButton,
+                     pos=QPoint(8, s.identity.height() // 2))
+    assert s.identity.isChecked()
+    click(qtbot, s, "approve_print")
+    qtbot.waitUntil(lambda: status() is Status.PRINTED, timeout=10000)
+    click(qtbot, s, "issue_qr")
+    qtbot.waitUntil(lambda: status() is Status.AWAITING_PAYMENT, timeout=5000)
+    assert s.qr_panel.isVisible() and "600" in s.qr_text.text()
+    clock.advance(10)  # the simulated provider completes the payment
+    qtbot.waitUntil(lambda: status() is Status.PAID, timeout=8000)
+    click(qtbot, s, "complete")
+    qtbot.waitUntil(lambda: status() is Status.COMPLETED, timeout=5000)
+
+    db = kiosk.ctx.db
+    with db.read() as session:
+        app = session.scalars(select(ApplicationRow)).one()
+        history = [row.to_status for row in session.scalars(
+            select(StatusChangeRow).where(StatusChangeRow.application_id == app.id)
+            .order_by(StatusChangeRow.id))]
+        job = session.scalars(select(PrintJobRow)).one()
+        order = session.scalars(select(PaymentOrderRow)).one()
+        assert (app.approved_by, app.identity_confirmed) == ("S1024", True)
+        assert job.status == "printed" and job.requested_by == "S1024"
+        assert (order.status, order.method, order.amount) == ("paid", "cashless", 600)
+    assert history == ["draft", "submitted", "in_review", "approved", "printed",
+                       "awaiting_payment", "paid", "completed"]
+    printer = kiosk.ctx.devices.printer
+    assert isinstance(printer, SimulatedPrinter)
+    text = "".join(page.extract_text() for page in PdfReader(printer.last_path).pages)
+    assert "髙﨑" in text and "長崎県松浦市志佐町里免" in text and ticket in text
+
+
+def test_idle_timeout_wipes_the_resident_screen(qtbot: QtBot, kiosk: Kiosk,
+                                                clock: FakeClock) -> None:
+    r = kiosk.resident
+    click(qtbot, r, "start")
+    wait_screen(qtbot, kiosk, Screen.CHOOSE)
+    click(qtbot, r, "procedure_0")
+    wait_screen(qtbot, kiosk, Screen.PIN)
+    for key in "1234":
+        click(qtbot, r, f"key_{key}")
+    click(qtbot, r, "key_ok")
+    wait_screen(qtbot, kiosk, Screen.CONFIRM)
+    clock.advance(61)
+    qtbot.waitUntil(lambda: kiosk.resident.overlay.isVisible(), timeout=3000)
+    click(qtbot, r, "idle_continue")  # 「つづける」 keeps the session
+    assert not kiosk.resident.overlay.isVisible()
+    assert kiosk.flow.screen is Screen.CONFIRM
+    clock.advance(95)
+    wait_screen(qtbot, kiosk, Screen.START)
+    assert NAME not in texts(r) and ADDRESS not in texts(r)
+
+    def draft_status() -> str:
+        with kiosk.ctx.db.read() as session:
+            return session.scalars(select(ApplicationRow)).one().status
+
+    qtbot.waitUntil(lambda: draft_status() == "cancelled", timeout=5000)
+
+
+def test_staff_sees_the_resident_step_and_a_call_for_help(qtbot: QtBot, kiosk: Kiosk) -> None:
+    r, s = kiosk.resident, kiosk.staff
+    click(qtbot, r, "start")
+    wait_screen(qtbot, kiosk, Screen.CHOOSE)
+    click(qtbot, r, "procedure_0")
+    wait_screen(qtbot, kiosk, Screen.PIN)
+    assert "暗証番号" in s.resident_state.text()
+    click(qtbot, r, "call_staff")
+    qtbot.waitUntil(lambda: s.help_banner.isVisible(), timeout=3000)
+    assert r.help_banner.isVisible()
