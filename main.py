@@ -1,10 +1,10 @@
 """書かない窓口 kiosk: entry point.
 
-    python main.py demo [--tour OUTDIR]   the kiosk with simulated devices
-    python main.py admin                  the administrators' window
-    python main.py db upgrade             create or upgrade the database
-    python main.py templates list         the active form templates
-    python main.py doctor                 check dependencies
+python main.py demo [--tour OUTDIR]   the kiosk with simulated devices
+python main.py admin                  the administrators' window
+python main.py db upgrade             create or upgrade the database
+python main.py templates list         the active form templates
+python main.py doctor                 check dependencies
 """
 
 from __future__ import annotations
@@ -26,8 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the kiosk with simulated devices")
-    demo.add_argument("--tour", type=Path, metavar="OUTDIR",
-                      help="run the whole flow scripted and offscreen; save screenshots here")
+    demo.add_argument(
+        "--tour",
+        type=Path,
+        metavar="OUTDIR",
+        help="run the whole flow scripted and offscreen; save screenshots here",
+    )
     demo.add_argument("--fullscreen", action="store_true", help="resident window full screen")
     demo.add_argument("--bench-startup", action="store_true", help=argparse.SUPPRESS)
     sub.add_parser("admin", help="the administrators' window")
@@ -53,8 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from ui.launch import run_demo
 
-        return run_demo(settings, fullscreen=args.fullscreen,
-                        bench_started=STARTED if args.bench_startup else None)
+        return run_demo(
+            settings,
+            fullscreen=args.fullscreen,
+            bench_started=STARTED if args.bench_startup else None,
+        )
     if args.command == "admin":
         from ui.launch import run_admin
 

@@ -4,7 +4,6 @@ with its SQLite pragmas), otherwise the configured database URL."""
 from __future__ import annotations
 
 from alembic import context
-
 from kiosk.config import load_settings
 from kiosk.storage.db import Database
 from kiosk.storage.models import Base

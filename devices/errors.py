@@ -21,6 +21,7 @@ class DeviceError(Exception):
 
 # --- card reader -----------------------------------------------------------------------
 
+
 class CardError(DeviceError):
     message_key = "card_error"
 
@@ -61,6 +62,7 @@ class ReaderError(CardError):
 
 # --- printer ---------------------------------------------------------------------------
 
+
 class PrinterError(DeviceError):
     message_key = "printer_error"
 
@@ -74,6 +76,7 @@ class PrinterOutOfPaper(PrinterError):
 
 
 # --- payment ---------------------------------------------------------------------------
+
 
 class PaymentError(DeviceError):
     message_key = "payment_error"

@@ -6,8 +6,11 @@ from forms.localized import pick
 from forms.model import Field, FieldKind, Source
 from forms.wareki import format_wareki, format_western
 
-SEX_LABELS = {"1": {"ja": "男", "en": "Male"}, "2": {"ja": "女", "en": "Female"},
-              "9": {"ja": "適用不能", "en": "Not applicable"}}
+SEX_LABELS = {
+    "1": {"ja": "男", "en": "Male"},
+    "2": {"ja": "女", "en": "Female"},
+    "9": {"ja": "適用不能", "en": "Not applicable"},
+}
 
 
 def mask_my_number(value: str) -> str:

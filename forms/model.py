@@ -255,8 +255,11 @@ def parse_template(raw: Any) -> Template:
                 raise TemplateError(where, f"duplicate field id {f.id!r}")
             seen.add(f.id)
         sections.append(
-            Section(_ident(sraw.get("id"), f"{where}.id"),
-                    _localized(sraw.get("title"), f"{where}.title"), fields_)
+            Section(
+                _ident(sraw.get("id"), f"{where}.id"),
+                _localized(sraw.get("title"), f"{where}.title"),
+                fields_,
+            )
         )
     if not sections:
         raise TemplateError("sections", "a template needs at least one section")

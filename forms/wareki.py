@@ -64,8 +64,10 @@ def _year_text(era: Era, year: int) -> str:
 
 def format_wareki(value: str | date) -> str:
     """``19580412`` → ``昭和33年4月12日``; unknown parts print as blanks (``昭和33年　月　日``)."""
-    pd = PartialDate.parse(value.strftime("%Y%m%d")) if isinstance(value, date) else (
-        PartialDate.parse(value)
+    pd = (
+        PartialDate.parse(value.strftime("%Y%m%d"))
+        if isinstance(value, date)
+        else (PartialDate.parse(value))
     )
     era, year = era_of(pd.as_date_floor())
     month = f"{pd.month}月" if pd.month else "　月"
@@ -74,8 +76,10 @@ def format_wareki(value: str | date) -> str:
 
 
 def format_western(value: str | date) -> str:
-    pd = PartialDate.parse(value.strftime("%Y%m%d")) if isinstance(value, date) else (
-        PartialDate.parse(value)
+    pd = (
+        PartialDate.parse(value.strftime("%Y%m%d"))
+        if isinstance(value, date)
+        else (PartialDate.parse(value))
     )
     month = f"{pd.month}月" if pd.month else "　月"
     day = f"{pd.day}日" if pd.day else "　日"

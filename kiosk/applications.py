@@ -74,8 +74,12 @@ def persistable(template: Template, values: Mapping[str, FilledValue]) -> dict[s
 
 class ApplicationService:
     def __init__(
-        self, db: Database, templates: TemplateRepository, clock: Clock,
-        fee_table: Mapping[str, int] | None = None, ticket_prefix: str = "A",
+        self,
+        db: Database,
+        templates: TemplateRepository,
+        clock: Clock,
+        fee_table: Mapping[str, int] | None = None,
+        ticket_prefix: str = "A",
     ) -> None:
         self._db = db
         self._templates = templates
@@ -93,8 +97,9 @@ class ApplicationService:
             raise NotFound()
         return app
 
-    def _transition(self, session: Session, app: ApplicationRow, target: Status,
-                    actor: str) -> None:
+    def _transition(
+        self, session: Session, app: ApplicationRow, target: Status, actor: str
+    ) -> None:
         current = Status(app.status)
         if not can_transition(current, target):
             raise IllegalTransition(current=current.value, target=target.value)
@@ -105,25 +110,43 @@ class ApplicationService:
         now = self._clock.now()
         app.status = target.value
         app.updated_at = now
-        session.add(StatusChangeRow(application_id=app.id, from_status=current.value,
-                                    to_status=target.value, actor=actor, at=now))
-        audit.record(session, at=now, actor=actor, action="status_changed",
-                     object_type="application", object_id=app.id,
-                     from_status=current.value, to_status=target.value)
+        session.add(
+            StatusChangeRow(
+                application_id=app.id,
+                from_status=current.value,
+                to_status=target.value,
+                actor=actor,
+                at=now,
+            )
+        )
+        audit.record(
+            session,
+            at=now,
+            actor=actor,
+            action="status_changed",
+            object_type="application",
+            object_id=app.id,
+            from_status=current.value,
+            to_status=target.value,
+        )
 
     @staticmethod
     def _values(app: ApplicationRow) -> dict[str, str]:
         return {v.field_id: v.value for v in app.values}
 
-    def _set_values(self, app: ApplicationRow, template: Template,
-                    values: Mapping[str, FilledValue]) -> None:
+    def _set_values(
+        self, app: ApplicationRow, template: Template, values: Mapping[str, FilledValue]
+    ) -> None:
         existing = {v.field_id: v for v in app.values}
         for field_id, filled in persistable(template, values).items():
             template.field(field_id)  # KeyError for a field the template lacks
             row = existing.get(field_id)
             if row is None:
-                app.values.append(FieldValueRow(field_id=field_id, value=filled.value,
-                                                source=filled.provenance.value))
+                app.values.append(
+                    FieldValueRow(
+                        field_id=field_id, value=filled.value, source=filled.provenance.value
+                    )
+                )
             elif row.value != filled.value or row.source != filled.provenance.value:
                 row.value, row.source = filled.value, filled.provenance.value
 
@@ -137,21 +160,41 @@ class ApplicationService:
         return counter.last, f"{self._ticket_prefix}-{counter.last:03d}"
 
     # --- resident ------------------------------------------------------------------------
-    def create_draft(self, template_pk: int, language: str,
-                     values: Mapping[str, FilledValue]) -> int:
+    def create_draft(
+        self, template_pk: int, language: str, values: Mapping[str, FilledValue]
+    ) -> int:
         template = self._templates.get(template_pk)
         now = self._clock.now()
         with self._db.write() as session:
-            app = ApplicationRow(template_pk=template_pk, status=Status.DRAFT.value,
-                                 language=language, fee_amount=0, created_at=now,
-                                 updated_at=now)
+            app = ApplicationRow(
+                template_pk=template_pk,
+                status=Status.DRAFT.value,
+                language=language,
+                fee_amount=0,
+                created_at=now,
+                updated_at=now,
+            )
             session.add(app)
             self._set_values(app, template, values)
             session.flush()
-            session.add(StatusChangeRow(application_id=app.id, from_status=None,
-                                        to_status=Status.DRAFT.value, actor="resident", at=now))
-            audit.record(session, at=now, actor="resident", action="draft_created",
-                         object_type="application", object_id=app.id, template=template.id)
+            session.add(
+                StatusChangeRow(
+                    application_id=app.id,
+                    from_status=None,
+                    to_status=Status.DRAFT.value,
+                    actor="resident",
+                    at=now,
+                )
+            )
+            audit.record(
+                session,
+                at=now,
+                actor="resident",
+                action="draft_created",
+                object_type="application",
+                object_id=app.id,
+                template=template.id,
+            )
             return app.id
 
     def submit(self, app_id: int, values: Mapping[str, FilledValue]) -> tuple[str, int]:
@@ -179,9 +222,15 @@ class ApplicationService:
                 return
             app.values.clear()  # data minimisation: nothing of an abandoned draft stays
             self._transition(session, app, Status.CANCELLED, "resident")
-            audit.record(session, at=self._clock.now(), actor="resident",
-                         action="draft_abandoned", object_type="application",
-                         object_id=app.id, reason=reason)
+            audit.record(
+                session,
+                at=self._clock.now(),
+                actor="resident",
+                action="draft_abandoned",
+                object_type="application",
+                object_id=app.id,
+                reason=reason,
+            )
 
     # --- staff ---------------------------------------------------------------------------
     def queue(self) -> list[QueueItem]:
@@ -192,28 +241,39 @@ class ApplicationService:
                 .order_by(ApplicationRow.submitted_at, ApplicationRow.id)
             ).all()
             return [
-                QueueItem(r.id, r.ticket or "", self._templates.get(r.template_pk)
-                          .short_title["ja"], Status(r.status), r.claimed_by, r.submitted_at,
-                          r.fee_amount)
+                QueueItem(
+                    r.id,
+                    r.ticket or "",
+                    self._templates.get(r.template_pk).short_title["ja"],
+                    Status(r.status),
+                    r.claimed_by,
+                    r.submitted_at,
+                    r.fee_amount,
+                )
                 for r in rows
             ]
 
     def detail(self, app_id: int) -> ApplicationDetail:
         with self._db.read() as session:
             app = session.scalars(
-                select(ApplicationRow).where(ApplicationRow.id == app_id)
-                .options(selectinload(ApplicationRow.values),
-                         selectinload(ApplicationRow.history))
+                select(ApplicationRow)
+                .where(ApplicationRow.id == app_id)
+                .options(selectinload(ApplicationRow.values), selectinload(ApplicationRow.history))
             ).one_or_none()
             if app is None:
                 raise NotFound()
             template = self._templates.get(app.template_pk)
             values = {v.field_id: StoredValue(v.value, Provenance(v.source)) for v in app.values}
             return ApplicationDetail(
-                id=app.id, ticket=app.ticket, status=Status(app.status),
-                template_pk=app.template_pk, template=template, values=values,
+                id=app.id,
+                ticket=app.ticket,
+                status=Status(app.status),
+                template_pk=app.template_pk,
+                template=template,
+                values=values,
                 fee=self.fee_for(template, {k: v.value for k, v in values.items()}),
-                claimed_by=app.claimed_by, approved_by=app.approved_by,
+                claimed_by=app.claimed_by,
+                approved_by=app.approved_by,
                 identity_confirmed=app.identity_confirmed,
                 history=tuple((h.from_status, h.to_status, h.actor) for h in app.history),
                 language=app.language,
@@ -242,8 +302,9 @@ class ApplicationService:
             raise ConcurrentUpdate()
         return app
 
-    def correct(self, app_id: int, staff: str, field_id: str, new_value: str,
-                reason: str) -> Problem | None:
+    def correct(
+        self, app_id: int, staff: str, field_id: str, new_value: str, reason: str
+    ) -> Problem | None:
         """A clerk's correction: needs a reason; returns the validation problem, if any."""
         if not reason.strip():
             raise ValidationFailed("correction_reason_required")
@@ -259,13 +320,28 @@ class ApplicationService:
             old = self._values(app).get(field_id, "")
             self._set_values(app, template, {field_id: FilledValue(new_value, Provenance.STAFF)})
             now = self._clock.now()
-            session.add(FieldCorrectionRow(application_id=app.id, field_id=field_id,
-                                           old_value=old, new_value=new_value,
-                                           reason=reason.strip()[:200], staff_id=staff, at=now))
+            session.add(
+                FieldCorrectionRow(
+                    application_id=app.id,
+                    field_id=field_id,
+                    old_value=old,
+                    new_value=new_value,
+                    reason=reason.strip()[:200],
+                    staff_id=staff,
+                    at=now,
+                )
+            )
             app.fee_amount = self.fee_for(template, self._values(app)).total
             app.updated_at = now
-            audit.record(session, at=now, actor=staff, action="field_corrected",
-                         object_type="application", object_id=app.id, field=field_id)
+            audit.record(
+                session,
+                at=now,
+                actor=staff,
+                action="field_corrected",
+                object_type="application",
+                object_id=app.id,
+                field=field_id,
+            )
         return None
 
     def approve(self, app_id: int, staff: str, *, identity_confirmed: bool) -> None:
@@ -281,9 +357,15 @@ class ApplicationService:
             app.identity_confirmed = True
             app.approved_by = staff
             app.approved_at = self._clock.now()
-            audit.record(session, at=self._clock.now(), actor=staff,
-                         action="identity_confirmed", object_type="application",
-                         object_id=app.id, method="face_photo")
+            audit.record(
+                session,
+                at=self._clock.now(),
+                actor=staff,
+                action="identity_confirmed",
+                object_type="application",
+                object_id=app.id,
+                method="face_photo",
+            )
             self._transition(session, app, Status.APPROVED, staff)
 
     def reject(self, app_id: int, staff: str, reason: str) -> None:

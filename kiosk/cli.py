@@ -26,8 +26,12 @@ def templates_list(settings: Settings) -> int:
     try:
         for published in TemplateRepository(db).active():
             t = published.template
-            fees = ", ".join(f"{r.code}={settings.fee_overrides.get(r.code, r.amount)}"
-                             for r in t.fees) or "no fee"
+            fees = (
+                ", ".join(
+                    f"{r.code}={settings.fee_overrides.get(r.code, r.amount)}" for r in t.fees
+                )
+                or "no fee"
+            )
             print(f"{t.id:<12} v{t.version}  {t.title['ja']}  [{fees}]")
     finally:
         db.dispose()

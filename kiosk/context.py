@@ -51,19 +51,26 @@ class AppContext:
         self.db.dispose()
 
 
-def build_context(settings: Settings, *, clock: Clock | None = None,
-                  devices: Devices | None = None) -> AppContext:
+def build_context(
+    settings: Settings, *, clock: Clock | None = None, devices: Devices | None = None
+) -> AppContext:
     clock = clock or SystemClock()
     db = open_database(settings, clock)
     devices = devices or build_devices(
-        card_reader=settings.card_reader, printer=settings.printer, payment=settings.payment,
-        print_dir=settings.print_output_dir, payment_delay_s=settings.simulated_payment_delay_s,
+        card_reader=settings.card_reader,
+        printer=settings.printer,
+        payment=settings.payment,
+        print_dir=settings.print_output_dir,
+        payment_delay_s=settings.simulated_payment_delay_s,
     )
     templates = TemplateRepository(db)
-    apps = ApplicationService(db, templates, clock, settings.fee_overrides,
-                              settings.ticket_prefix)
+    apps = ApplicationService(db, templates, clock, settings.fee_overrides, settings.ticket_prefix)
     return AppContext(
-        settings=settings, clock=clock, db=db, devices=devices, templates=templates,
+        settings=settings,
+        clock=clock,
+        db=db,
+        devices=devices,
+        templates=templates,
         applications=apps,
         printing=PrintService(db, apps, devices.printer, clock, settings.addressee),
         payments=PaymentService(db, apps, devices.payment, clock),

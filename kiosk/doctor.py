@@ -24,8 +24,13 @@ def _package(module: str, pip_name: str, blocking: bool = True) -> Check:
     try:
         mod = importlib.import_module(module)
     except Exception as exc:  # noqa: BLE001 - any import failure means "not usable"
-        return Check(f"python: {pip_name}", False, type(exc).__name__,
-                     f"make setup-run (or: .venv/bin/pip install {pip_name})", blocking)
+        return Check(
+            f"python: {pip_name}",
+            False,
+            type(exc).__name__,
+            f"make setup-run (or: .venv/bin/pip install {pip_name})",
+            blocking,
+        )
     version = getattr(mod, "__version__", "") or getattr(mod, "VERSION", "")
     return Check(f"python: {pip_name}", True, str(version))
 
@@ -56,8 +61,14 @@ def check_fonts() -> list[Check]:
     checks = []
     for role, info in fonts.items():
         lacking = missing_chars(role, sample)
-        checks.append(Check(f"font: {role}", not lacking, f"{info.path}",
-                            "install IPAex fonts (JIS X 0213 name kanji)" if lacking else ""))
+        checks.append(
+            Check(
+                f"font: {role}",
+                not lacking,
+                f"{info.path}",
+                "install IPAex fonts (JIS X 0213 name kanji)" if lacking else "",
+            )
+        )
     return checks
 
 
@@ -66,16 +77,37 @@ def check_pcsc(settings: Settings) -> list[Check]:
     try:
         from smartcard.System import readers
     except Exception as exc:  # noqa: BLE001
-        return [Check("pc/sc", False, type(exc).__name__,
-                      "apt-get install pcscd libpcsclite-dev swig; make setup-run", blocking)]
+        return [
+            Check(
+                "pc/sc",
+                False,
+                type(exc).__name__,
+                "apt-get install pcscd libpcsclite-dev swig; make setup-run",
+                blocking,
+            )
+        ]
     try:
         found = readers()
     except Exception as exc:  # noqa: BLE001 - pcscd not running raises several types
-        return [Check("pc/sc service", False, type(exc).__name__,
-                      "start pcscd (systemctl start pcscd.socket)", blocking)]
+        return [
+            Check(
+                "pc/sc service",
+                False,
+                type(exc).__name__,
+                "start pcscd (systemctl start pcscd.socket)",
+                blocking,
+            )
+        ]
     names = ", ".join(str(r) for r in found) or "no readers"
-    return [Check("pc/sc service", True, names,
-                  "" if found else "connect a PC/SC card reader", blocking and not found)]
+    return [
+        Check(
+            "pc/sc service",
+            True,
+            names,
+            "" if found else "connect a PC/SC card reader",
+            blocking and not found,
+        )
+    ]
 
 
 def check_printer(settings: Settings) -> list[Check]:
@@ -85,10 +117,15 @@ def check_printer(settings: Settings) -> list[Check]:
     lpstat = shutil.which("lpstat")
     if lpstat is None:
         return [Check("printer", False, "CUPS not installed", "apt-get install cups")]
-    result = subprocess.run([lpstat, "-p"], capture_output=True, text=True, timeout=10,
-                            check=False)
-    return [Check("printer", result.returncode == 0, result.stdout.strip()[:120] or
-                  result.stderr.strip()[:120], "check the CUPS printer")]
+    result = subprocess.run([lpstat, "-p"], capture_output=True, text=True, timeout=10, check=False)
+    return [
+        Check(
+            "printer",
+            result.returncode == 0,
+            result.stdout.strip()[:120] or result.stderr.strip()[:120],
+            "check the CUPS printer",
+        )
+    ]
 
 
 def check_database(settings: Settings) -> list[Check]:
@@ -99,15 +136,27 @@ def check_database(settings: Settings) -> list[Check]:
     try:
         db = open_database(settings, SystemClock())
     except Exception as exc:  # noqa: BLE001
-        return [Check("database", False, type(exc).__name__,
-                      "check KIOSK_DATABASE_URL / the data folder permissions")]
+        return [
+            Check(
+                "database",
+                False,
+                type(exc).__name__,
+                "check KIOSK_DATABASE_URL / the data folder permissions",
+            )
+        ]
     try:
         current, head = current_revision(db), head_revision(db)
         backend = db.engine.dialect.name
     finally:
         db.dispose()
-    return [Check("database", current == head, f"{backend} at revision {current}",
-                  "python main.py db upgrade")]
+    return [
+        Check(
+            "database",
+            current == head,
+            f"{backend} at revision {current}",
+            "python main.py db upgrade",
+        )
+    ]
 
 
 def check_keyring() -> list[Check]:
@@ -119,15 +168,27 @@ def check_keyring() -> list[Check]:
         return [Check("keyring", False, type(exc).__name__, "", blocking=False)]
     name = type(backend).__name__
     usable = "fail" not in type(backend).__module__
-    return [Check("keyring", usable, name,
-                  "" if usable else "install a keyring backend (only needed for a payment "
-                  "provider with credentials)", blocking=False)]
+    return [
+        Check(
+            "keyring",
+            usable,
+            name,
+            ""
+            if usable
+            else "install a keyring backend (only needed for a payment provider with credentials)",
+            blocking=False,
+        )
+    ]
 
 
 def run_checks(settings: Settings) -> list[Check]:
     groups: list[Callable[[], list[Check]]] = [
-        check_packages, check_fonts, lambda: check_pcsc(settings),
-        lambda: check_printer(settings), lambda: check_database(settings), check_keyring,
+        check_packages,
+        check_fonts,
+        lambda: check_pcsc(settings),
+        lambda: check_printer(settings),
+        lambda: check_database(settings),
+        check_keyring,
     ]
     checks: list[Check] = []
     for group in groups:
@@ -142,6 +203,9 @@ def report(checks: list[Check]) -> int:
         if not check.ok and check.fix:
             print(f"        → {check.fix}")
     failing = [c for c in checks if not c.ok and c.blocking]
-    print("doctor: all blocking checks passed" if not failing
-          else f"doctor: {len(failing)} blocking problem(s)")
+    print(
+        "doctor: all blocking checks passed"
+        if not failing
+        else f"doctor: {len(failing)} blocking problem(s)"
+    )
     return 1 if failing else 0

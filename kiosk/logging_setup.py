@@ -37,12 +37,16 @@ def setup_logging(log_dir: Path | None, *, verbose: bool = False) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         from logging.handlers import RotatingFileHandler
 
-        handlers.append(RotatingFileHandler(log_dir / "kiosk.log", maxBytes=2_000_000,
-                                            backupCount=5, encoding="utf-8"))
+        handlers.append(
+            RotatingFileHandler(
+                log_dir / "kiosk.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+            )
+        )
     for handler in handlers:
         handler.addFilter(RedactingFilter())
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=handlers,
-                        force=True)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, handlers=handlers, force=True
+    )
     if not faulthandler.is_enabled() and sys.stderr is not None:
         faulthandler.enable()

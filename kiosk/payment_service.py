@@ -38,13 +38,21 @@ class PaymentView:
 
 
 def _view(row: PaymentOrderRow) -> PaymentView:
-    return PaymentView(row.id, row.reference, row.amount, row.method, OrderStatus(row.status),
-                       row.qr_content, row.expires_at)
+    return PaymentView(
+        row.id,
+        row.reference,
+        row.amount,
+        row.method,
+        OrderStatus(row.status),
+        row.qr_content,
+        row.expires_at,
+    )
 
 
 class PaymentService:
-    def __init__(self, db: Database, apps: ApplicationService, provider: PaymentProvider,
-                 clock: Clock) -> None:
+    def __init__(
+        self, db: Database, apps: ApplicationService, provider: PaymentProvider, clock: Clock
+    ) -> None:
         self._db = db
         self._apps = apps
         self._provider = provider
@@ -52,14 +60,17 @@ class PaymentService:
 
     def _open_order(self, session: Session, app_id: int) -> PaymentOrderRow | None:
         return session.scalars(
-            select(PaymentOrderRow).where(PaymentOrderRow.application_id == app_id,
-                                          PaymentOrderRow.status == OrderStatus.OPEN.value)
+            select(PaymentOrderRow).where(
+                PaymentOrderRow.application_id == app_id,
+                PaymentOrderRow.status == OrderStatus.OPEN.value,
+            )
         ).first()
 
     def current(self, app_id: int) -> PaymentView | None:
         with self._db.read() as session:
             row = session.scalars(
-                select(PaymentOrderRow).where(PaymentOrderRow.application_id == app_id)
+                select(PaymentOrderRow)
+                .where(PaymentOrderRow.application_id == app_id)
                 .order_by(PaymentOrderRow.id.desc())
             ).first()
             return _view(row) if row else None
@@ -77,34 +88,54 @@ class PaymentService:
             if app.status != Status.PRINTED.value or app.fee_amount <= 0:
                 raise IllegalTransition(current=app.status, target="awaiting_payment")
             detail = self._apps.detail(app_id)
-            count = len(session.scalars(select(PaymentOrderRow.id).where(
-                PaymentOrderRow.application_id == app_id)).all())
+            count = len(
+                session.scalars(
+                    select(PaymentOrderRow.id).where(PaymentOrderRow.application_id == app_id)
+                ).all()
+            )
             order = existing or PaymentOrderRow(
                 application_id=app_id,
                 reference=f"{app.ticket_date:%Y%m%d}{app.ticket_no:04d}P{count + 1}",
                 idempotency_key=uuid.uuid4().hex,
-                amount=app.fee_amount, fee_code=detail.fee.primary_code, method="cashless",
-                provider=self._provider.name, status=OrderStatus.OPEN.value, created_at=now)
+                amount=app.fee_amount,
+                fee_code=detail.fee.primary_code,
+                method="cashless",
+                provider=self._provider.name,
+                status=OrderStatus.OPEN.value,
+                created_at=now,
+            )
             session.add(order)
             session.flush()
             # The row (with its idempotency key) is committed in this transaction even if the
             # provider call fails, so a retry reuses the key and cannot create a second order.
-            key, reference, amount, fee_code = (order.idempotency_key, order.reference,
-                                                order.amount, order.fee_code)
+            key, reference, amount, fee_code = (
+                order.idempotency_key,
+                order.reference,
+                order.amount,
+                order.fee_code,
+            )
             order_id = order.id
-        created = self._provider.create_order(amount_yen=amount, reference=reference,
-                                              fee_code=fee_code, idempotency_key=key)
+        created = self._provider.create_order(
+            amount_yen=amount, reference=reference, fee_code=fee_code, idempotency_key=key
+        )
         with self._db.write() as session:
-            order = session.get(PaymentOrderRow, order_id)
-            assert order is not None
-            order.provider_order_id = created.provider_order_id
-            order.qr_content = created.qr_content
-            order.expires_at = created.expires_at
+            stored = session.get(PaymentOrderRow, order_id)
+            assert stored is not None
+            stored.provider_order_id = created.provider_order_id
+            stored.qr_content = created.qr_content
+            stored.expires_at = created.expires_at
             self._apps.transition_in(session, app_id, Status.AWAITING_PAYMENT, staff)
-            audit.record(session, at=self._clock.now(), actor=staff, action="payment_issued",
-                         object_type="payment_order", object_id=order.id, amount=amount,
-                         fee_code=fee_code)
-            return _view(order)
+            audit.record(
+                session,
+                at=self._clock.now(),
+                actor=staff,
+                action="payment_issued",
+                object_type="payment_order",
+                object_id=stored.id,
+                amount=amount,
+                fee_code=fee_code,
+            )
+            return _view(stored)
 
     def poll(self, app_id: int) -> PaymentView | None:
         """Ask the provider about the open order; a paid order marks the application paid."""
@@ -124,9 +155,14 @@ class PaymentService:
                     order.paid_at = self._clock.now()
                     order.recorded_by = f"provider:{self._provider.name}"
                     self._apps.transition_in(session, app_id, Status.PAID, order.recorded_by)
-                audit.record(session, at=self._clock.now(), actor=f"provider:{order.provider}",
-                             action=f"payment_{status.value}", object_type="payment_order",
-                             object_id=order.id)
+                audit.record(
+                    session,
+                    at=self._clock.now(),
+                    actor=f"provider:{order.provider}",
+                    action=f"payment_{status.value}",
+                    object_type="payment_order",
+                    object_id=order.id,
+                )
             return _view(order)
 
     def pay_cash(self, app_id: int, staff: str) -> PaymentView:
@@ -150,18 +186,37 @@ class PaymentService:
                 self._apps.transition_in(session, app_id, Status.AWAITING_PAYMENT, staff)
             elif app.status != Status.AWAITING_PAYMENT.value:
                 raise IllegalTransition(current=app.status, target=Status.PAID.value)
-            seq = len(session.scalars(select(PaymentOrderRow.id).where(
-                PaymentOrderRow.application_id == app_id)).all()) + 1
+            seq = (
+                len(
+                    session.scalars(
+                        select(PaymentOrderRow.id).where(PaymentOrderRow.application_id == app_id)
+                    ).all()
+                )
+                + 1
+            )
             cash = PaymentOrderRow(
                 application_id=app_id,
                 reference=f"{app.ticket_date:%Y%m%d}{app.ticket_no:04d}C{seq}",
-                idempotency_key=uuid.uuid4().hex, amount=app.fee_amount,
-                fee_code=self._apps.detail(app_id).fee.primary_code, method="cash",
-                provider="cash", status=OrderStatus.PAID.value, created_at=now, paid_at=now,
-                recorded_by=staff)
+                idempotency_key=uuid.uuid4().hex,
+                amount=app.fee_amount,
+                fee_code=self._apps.detail(app_id).fee.primary_code,
+                method="cash",
+                provider="cash",
+                status=OrderStatus.PAID.value,
+                created_at=now,
+                paid_at=now,
+                recorded_by=staff,
+            )
             session.add(cash)
             session.flush()
             self._apps.transition_in(session, app_id, Status.PAID, staff)
-            audit.record(session, at=now, actor=staff, action="payment_cash",
-                         object_type="payment_order", object_id=cash.id, amount=app.fee_amount)
+            audit.record(
+                session,
+                at=now,
+                actor=staff,
+                action="payment_cash",
+                object_type="payment_order",
+                object_id=cash.id,
+                amount=app.fee_amount,
+            )
             return _view(cash)

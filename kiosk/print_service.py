@@ -10,8 +10,6 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
-from printing.render import render_pdf
-
 from devices.errors import PrinterError
 from devices.printer import JobState, Printer
 from forms.display import display_value
@@ -25,15 +23,16 @@ from kiosk.status import Status
 from kiosk.storage.db import Database
 from kiosk.storage.models import ApplicationRow, PrintJobRow
 from printing.document import FeeSlip, PrintDocument, PrintRow, PrintSection
+from printing.render import render_pdf
 
 log = logging.getLogger(__name__)
 
 
 class JobStatus(StrEnum):
-    QUEUED = "queued"        # stored, not yet accepted by the spooler
-    SENT = "sent"            # the spooler accepted it
+    QUEUED = "queued"  # stored, not yet accepted by the spooler
+    SENT = "sent"  # the spooler accepted it
     PRINTED = "printed"
-    WAITING = "waiting"      # the printer refused it (offline, no paper): retry later
+    WAITING = "waiting"  # the printer refused it (offline, no paper): retry later
     CANCELLED = "cancelled"
 
 
@@ -45,8 +44,9 @@ class PrintOutcome:
 
 
 class PrintService:
-    def __init__(self, db: Database, apps: ApplicationService, printer: Printer,
-                 clock: Clock, addressee: str) -> None:
+    def __init__(
+        self, db: Database, apps: ApplicationService, printer: Printer, clock: Clock, addressee: str
+    ) -> None:
         self._db = db
         self._apps = apps
         self._printer = printer
@@ -71,8 +71,14 @@ class PrintService:
         fee = None
         if detail.fee.total:
             fee = FeeSlip(
-                tuple((next(r.label["ja"] for r in template.fees if r.code == line.code),
-                       line.unit_amount, line.units) for line in detail.fee.lines),
+                tuple(
+                    (
+                        next(r.label["ja"] for r in template.fees if r.code == line.code),
+                        line.unit_amount,
+                        line.units,
+                    )
+                    for line in detail.fee.lines
+                ),
                 detail.fee.total,
             )
         with self._db.read() as session:
@@ -101,14 +107,28 @@ class PrintService:
                 raise NotFound()
             if app.status != Status.APPROVED.value:
                 raise IllegalTransition(current=app.status, target=Status.PRINTED.value)
-            job = PrintJobRow(application_id=app_id, template_pk=app.template_pk,
-                              status=JobStatus.QUEUED.value, printer=self._printer.name,
-                              attempts=0, reissue=0, requested_by=staff, created_at=now,
-                              updated_at=now)
+            job = PrintJobRow(
+                application_id=app_id,
+                template_pk=app.template_pk,
+                status=JobStatus.QUEUED.value,
+                printer=self._printer.name,
+                attempts=0,
+                reissue=0,
+                requested_by=staff,
+                created_at=now,
+                updated_at=now,
+            )
             session.add(job)
             session.flush()
-            audit.record(session, at=now, actor=staff, action="print_queued",
-                         object_type="print_job", object_id=job.id, application=app_id)
+            audit.record(
+                session,
+                at=now,
+                actor=staff,
+                action="print_queued",
+                object_type="print_job",
+                object_id=job.id,
+                application=app_id,
+            )
             job_id = job.id
         return self._send(job_id, staff)
 
@@ -131,8 +151,15 @@ class PrintService:
                 job.status, job.error_code = JobStatus.WAITING.value, exc.message_key
                 job.attempts += 1
                 job.updated_at = self._clock.now()
-                audit.record(session, at=self._clock.now(), actor=staff, action="print_failed",
-                             object_type="print_job", object_id=job_id, error=exc.message_key)
+                audit.record(
+                    session,
+                    at=self._clock.now(),
+                    actor=staff,
+                    action="print_failed",
+                    object_type="print_job",
+                    object_id=job_id,
+                    error=exc.message_key,
+                )
             log.warning("print job %s waiting: %s", job_id, exc.message_key)
             return PrintOutcome(job_id, JobStatus.WAITING, exc.message_key)
         with self._db.write() as session:
@@ -141,8 +168,14 @@ class PrintService:
             job.status, job.spooler_job_id, job.error_code = JobStatus.SENT.value, spooler_id, None
             job.attempts += 1
             job.updated_at = self._clock.now()
-            audit.record(session, at=self._clock.now(), actor=staff, action="print_sent",
-                         object_type="print_job", object_id=job_id)
+            audit.record(
+                session,
+                at=self._clock.now(),
+                actor=staff,
+                action="print_sent",
+                object_type="print_job",
+                object_id=job_id,
+            )
         return self.refresh(job_id, staff)
 
     def refresh(self, job_id: int, staff: str) -> PrintOutcome:

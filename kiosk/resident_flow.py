@@ -57,10 +57,21 @@ class Screen(StrEnum):
 
 #: the step bar: ① 手続き ② カード ③ 暗証番号 ④ 確認 ⑤ 完了
 STEP: dict[Screen, int] = {
-    Screen.START: 0, Screen.CHOOSE: 1, Screen.PLACE_CARD: 2, Screen.CHECKING_CARD: 2,
-    Screen.LOCKED: 2, Screen.ERROR: 2, Screen.LAST_TRY: 3, Screen.PIN: 3, Screen.READING: 3,
-    Screen.CONFIRM: 4, Screen.QUESTION: 4, Screen.REVIEW: 4, Screen.SUBMITTING: 4,
-    Screen.SUBMITTED: 5, Screen.TAKE_CARD: 5,
+    Screen.START: 0,
+    Screen.CHOOSE: 1,
+    Screen.PLACE_CARD: 2,
+    Screen.CHECKING_CARD: 2,
+    Screen.LOCKED: 2,
+    Screen.ERROR: 2,
+    Screen.LAST_TRY: 3,
+    Screen.PIN: 3,
+    Screen.READING: 3,
+    Screen.CONFIRM: 4,
+    Screen.QUESTION: 4,
+    Screen.REVIEW: 4,
+    Screen.SUBMITTING: 4,
+    Screen.SUBMITTED: 5,
+    Screen.TAKE_CARD: 5,
 }
 BUSY = frozenset({Screen.CHECKING_CARD, Screen.READING, Screen.SUBMITTING})
 #: screens on which the idle timer runs (not the attract screen, not while working)
@@ -209,7 +220,8 @@ class ResidentFlow:
             tries_left=s.tries_left,
             message=s.message,
             rows=self._rows(template, card_only=self._screen is Screen.CONFIRM)
-            if template and self._screen in (Screen.CONFIRM, Screen.REVIEW) else (),
+            if template and self._screen in (Screen.CONFIRM, Screen.REVIEW)
+            else (),
             question=self._question() if self._screen is Screen.QUESTION else None,
             ticket=s.ticket,
             fee_total=s.fee_total,
@@ -224,10 +236,16 @@ class ResidentFlow:
         else:
             rule = t.fees[0]
             amount = self._apps.fee_for(t, {rule.per_field: "1"} if rule.per_field else {}).total
-            note = Message("fee_per_copy" if rule.per_field else "fee_total",
-                           (("amount", amount or rule.amount),))
-        return Procedure(published.pk, pick(t.short_title, lang), pick(t.description, lang)
-                         if t.description else "", tr(note.key, lang, **note.kwargs))
+            note = Message(
+                "fee_per_copy" if rule.per_field else "fee_total",
+                (("amount", amount or rule.amount),),
+            )
+        return Procedure(
+            published.pk,
+            pick(t.short_title, lang),
+            pick(t.description, lang) if t.description else "",
+            tr(note.key, lang, **note.kwargs),
+        )
 
     def _rows(self, template: Template, *, card_only: bool) -> tuple[Row, ...]:
         rows = []
@@ -253,11 +271,17 @@ class ResidentFlow:
         lang = s.language
         current = s.values.get(f.id)
         return Question(
-            field_id=f.id, kind=f.kind, label=pick(f.label, lang),
+            field_id=f.id,
+            kind=f.kind,
+            label=pick(f.label, lang),
             help=pick(f.help, lang) if f.help else "",
             choices=tuple((c.value, pick(c.label, lang)) for c in f.choices),
-            value=current.value if current else "", minimum=f.minimum, maximum=f.maximum,
-            index=s.question_index, count=len(s.questions), problem=s.question_problem,
+            value=current.value if current else "",
+            minimum=f.minimum,
+            maximum=f.maximum,
+            index=s.question_index,
+            count=len(s.questions),
+            problem=s.question_problem,
         )
 
     def _go(self, screen: Screen) -> None:
@@ -270,8 +294,13 @@ class ResidentFlow:
             listener(view)
 
     # --- background work, tied to this session --------------------------------------
-    def _run(self, lane: str, fn: Callable[[], Any], ok: Callable[[Any], None],
-             fail: Callable[[BaseException], None]) -> None:
+    def _run(
+        self,
+        lane: str,
+        fn: Callable[[], Any],
+        ok: Callable[[Any], None],
+        fail: Callable[[BaseException], None],
+    ) -> None:
         generation = self._s.generation
 
         def on_ok(result: Any) -> None:
@@ -418,8 +447,11 @@ class ResidentFlow:
             self._go(Screen.PIN)
 
     def pin_digit(self, digit: str) -> None:
-        if self._screen is Screen.PIN and digit.isdigit() and len(digit) == 1 and (
-            len(self._s.pin) < PIN_LENGTH
+        if (
+            self._screen is Screen.PIN
+            and digit.isdigit()
+            and len(digit) == 1
+            and (len(self._s.pin) < PIN_LENGTH)
         ):
             self._s.pin.append(digit)
             self._emit()
@@ -447,17 +479,25 @@ class ResidentFlow:
         assert s.template is not None
         template = s.template.template
         s.card = card
-        sources = {Source.CARD_NAME: card.name, Source.CARD_ADDRESS: card.address,
-                   Source.CARD_BIRTH_DATE: card.birth_date, Source.CARD_SEX: card.sex,
-                   Source.SESSION_TODAY: today(self._clock).strftime("%Y%m%d")}
+        sources = {
+            Source.CARD_NAME: card.name,
+            Source.CARD_ADDRESS: card.address,
+            Source.CARD_BIRTH_DATE: card.birth_date,
+            Source.CARD_SEX: card.sex,
+            Source.SESSION_TODAY: today(self._clock).strftime("%Y%m%d"),
+        }
         if card.my_number is not None and template.needs_my_number:
             sources[Source.CARD_MY_NUMBER] = card.my_number
         s.values = prefill(template, sources)
         s.questions = resident_questions(template)
         s.question_index = 0
-        values = dict(s.values)
-        self._run("db", lambda: self._apps.create_draft(s.template.pk, s.language, values),
-                  self._on_draft, self._show_error)
+        values, pk, language = dict(s.values), s.template.pk, s.language
+        self._run(
+            "db",
+            lambda: self._apps.create_draft(pk, language, values),
+            self._on_draft,
+            self._show_error,
+        )
 
     def _on_draft(self, draft_id: int) -> None:
         self._s.draft_id = draft_id
@@ -502,8 +542,12 @@ class ResidentFlow:
             return
         draft_id, values = s.draft_id, dict(s.values)
         self._go(Screen.SUBMITTING)
-        self._run("db", lambda: self._apps.submit(draft_id, values), self._on_submitted,
-                  self._on_submit_failed)
+        self._run(
+            "db",
+            lambda: self._apps.submit(draft_id, values),
+            self._on_submitted,
+            self._on_submit_failed,
+        )
 
     def _on_submitted(self, result: tuple[str, int]) -> None:
         self._s.ticket, self._s.fee_total = result
@@ -546,9 +590,12 @@ class ResidentFlow:
         draft_id = self._s.draft_id
         if draft_id is not None:
             self._s.draft_id = None
-            self._runner.submit("db", lambda: self._apps.abandon_draft(draft_id, reason),
-                                lambda _r: None,
-                                lambda exc: log.error("could not abandon draft", exc_info=exc))
+            self._runner.submit(
+                "db",
+                lambda: self._apps.abandon_draft(draft_id, reason),
+                lambda _r: None,
+                lambda exc: log.error("could not abandon draft", exc_info=exc),
+            )
 
     def _new_session(self, language: str = "ja") -> None:
         """Drop every trace of the resident; late device or database answers are ignored."""

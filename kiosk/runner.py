@@ -31,8 +31,13 @@ class Runner(Protocol):
 class ImmediateRunner:
     """Runs everything at once on the calling thread."""
 
-    def submit(self, lane: str, fn: Callable[[], Any], on_success: Callable[[Any], None],
-               on_failure: Callable[[BaseException], None]) -> None:
+    def submit(
+        self,
+        lane: str,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None],
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
         assert lane in LANES, lane
         try:
             result = fn()
@@ -56,8 +61,13 @@ class ManualRunner:
     def __init__(self) -> None:
         self.pending: list[_Task] = []
 
-    def submit(self, lane: str, fn: Callable[[], Any], on_success: Callable[[Any], None],
-               on_failure: Callable[[BaseException], None]) -> None:
+    def submit(
+        self,
+        lane: str,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None],
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
         assert lane in LANES, lane
         self.pending.append(_Task(lane, fn, on_success, on_failure))
 

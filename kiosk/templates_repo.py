@@ -50,8 +50,9 @@ def shipped_templates() -> list[Template]:
     ]
 
 
-def publish(session: Session, template: Template, raw: dict[str, object], clock: Clock,
-            actor: str) -> FormTemplateRow:
+def publish(
+    session: Session, template: Template, raw: dict[str, object], clock: Clock, actor: str
+) -> FormTemplateRow:
     row = FormTemplateRow(
         template_id=template.id,
         version=template.version,
@@ -62,9 +63,16 @@ def publish(session: Session, template: Template, raw: dict[str, object], clock:
     )
     session.add(row)
     session.flush()
-    audit.record(session, at=clock.now(), actor=actor, action="template_published",
-                 object_type="form_template", object_id=row.id, template=template.id,
-                 version=template.version)
+    audit.record(
+        session,
+        at=clock.now(),
+        actor=actor,
+        action="template_published",
+        object_type="form_template",
+        object_id=row.id,
+        template=template.id,
+        version=template.version,
+    )
     return row
 
 
@@ -108,7 +116,8 @@ class TemplateRepository:
         """The newest active version of each template, in a stable order."""
         with self._db.read() as session:
             rows = session.scalars(
-                select(FormTemplateRow).where(FormTemplateRow.active.is_(True))
+                select(FormTemplateRow)
+                .where(FormTemplateRow.active.is_(True))
                 .order_by(FormTemplateRow.id)
             ).all()
             newest: dict[str, FormTemplateRow] = {}

@@ -217,8 +217,16 @@ TITLE_STYLE = TextStyle(FAMILIES[GOTHIC], 20.0, 12.0, 15.0, 2, leading=1.2)
 
 
 def _draw_line(
-    c: Any, x: float, y: float, text: str, font: str, size: float, *,
-    align: str = "left", bold: bool = False, color: tuple[float, float, float] = (0, 0, 0),
+    c: Any,
+    x: float,
+    y: float,
+    text: str,
+    font: str,
+    size: float,
+    *,
+    align: str = "left",
+    bold: bool = False,
+    color: tuple[float, float, float] = (0, 0, 0),
 ) -> None:
     if align == "right":
         x -= _width(text, font, size)
@@ -238,8 +246,14 @@ def _draw_line(
 
 
 def _draw_block(
-    c: Any, f: Fitted, x: float, top: float, *, align: str = "left",
-    bold: bool = False, color: tuple[float, float, float] = (0, 0, 0),
+    c: Any,
+    f: Fitted,
+    x: float,
+    top: float,
+    *,
+    align: str = "left",
+    bold: bool = False,
+    color: tuple[float, float, float] = (0, 0, 0),
 ) -> None:
     """Draw ``f`` with its ink box starting at ``top``; ``x`` is the left/centre/right edge."""
     for i, line in enumerate(f.lines):
@@ -248,7 +262,13 @@ def _draw_block(
 
 
 def _draw_centered_v(
-    c: Any, f: Fitted, x: float, top: float, height: float, *, align: str = "left",
+    c: Any,
+    f: Fitted,
+    x: float,
+    top: float,
+    height: float,
+    *,
+    align: str = "left",
     bold: bool = False,
 ) -> None:
     _draw_block(c, f, x, top - (height - f.height) / 2, align=align, bold=bold)
@@ -364,8 +384,11 @@ def _check_row(row: PrintRow) -> _Row:
     inline = value is not None
     if value is None:
         value = _fit(row.label, value_text, text_w, VALUE_STYLE)
-    block_h = max(label.height, value.height) if inline else (
-        label.height + (value.pitch * 0.3 + value.height if value.lines else 0.0))
+    block_h = (
+        max(label.height, value.height)
+        if inline
+        else (label.height + (value.pitch * 0.3 + value.height if value.lines else 0.0))
+    )
     height = max(MIN_CHECK_H, block_h + 2 * PAD_Y + 2)
 
     def draw(c: Any, top: float, h: float) -> None:
@@ -418,9 +441,7 @@ class _Pages:
         return self.y - self.bottom
 
 
-def _draw_segment(
-    c: Any, band: Fitted, rows: list[tuple[_Row, float]], top: float
-) -> None:
+def _draw_segment(c: Any, band: Fitted, rows: list[tuple[_Row, float]], top: float) -> None:
     total = sum(h for _, h in rows)
     _fill_rect(c, X0, top - total, BAND_W, total, BAND_GRAY)
     y = top
@@ -513,10 +534,12 @@ def _first_page_header(pages: _Pages, doc: PrintDocument) -> None:
 
     to_label = _gothic(9)
     date_label = _fit("application_date", "申請日", 40, to_label)
-    date = _fit("application_date", doc.application_date, 150, TextStyle(
-        FAMILIES[MINCHO], 12, 8, 8, 1))
-    addressee = _fit("municipality", doc.municipality, CONTENT_W - 220, TextStyle(
-        FAMILIES[MINCHO], 13, 8, 10, 2))
+    date = _fit(
+        "application_date", doc.application_date, 150, TextStyle(FAMILIES[MINCHO], 12, 8, 8, 1)
+    )
+    addressee = _fit(
+        "municipality", doc.municipality, CONTENT_W - 220, TextStyle(FAMILIES[MINCHO], 13, 8, 10, 2)
+    )
     line_top = corner_bottom - 10
     line_h = max(addressee.height, date.height)
 
@@ -542,8 +565,12 @@ def _continuation_header(doc: PrintDocument) -> Callable[[_Pages], float]:
     ref = _fit("reference", f"受付番号 {doc.reference}　整理券 {doc.ticket}", 200, _gothic(8))
     badge = _reissue_badge(doc, 160)
     badge_w = badge.width() + 16 if badge else 0.0
-    title = _fit("title", f"{doc.title}（続き）", CONTENT_W - ref.width() - badge_w - 16,
-                 _gothic(11, lines=2, floor=8))
+    title = _fit(
+        "title",
+        f"{doc.title}（続き）",
+        CONTENT_W - ref.width() - badge_w - 16,
+        _gothic(11, lines=2, floor=8),
+    )
 
     # The red badge box reaches 5pt below its text; the title block may be two lines.
     header_h = max(title.height, badge.height + 3 if badge else 0.0)
@@ -574,8 +601,15 @@ def _draw_footer(c: Any, footer: Fitted, page: int, count: int) -> None:
     _draw_block(c, footer, PAGE_W / 2, MARGIN_BOTTOM + footer.height - 4, align="center")
     c.restoreState()
     if count > 1:
-        _draw_line(c, X1, MARGIN_BOTTOM - 4 + footer.height - ASCENT * 8, f"{page} / {count}",
-                   FAMILIES[GOTHIC], 8, align="right")
+        _draw_line(
+            c,
+            X1,
+            MARGIN_BOTTOM - 4 + footer.height - ASCENT * 8,
+            f"{page} / {count}",
+            FAMILIES[GOTHIC],
+            8,
+            align="right",
+        )
 
 
 # ---------------------------------------------------------------------------- fee slip
@@ -666,8 +700,15 @@ def _plan(doc: PrintDocument) -> tuple[list[list[Op]], Fitted]:
 def _new_canvas(buf: BytesIO, doc: PrintDocument) -> Any:
     gothic = FAMILIES[GOTHIC]
     # initialFontName keeps reportlab from referencing (unembedded) Helvetica at all.
-    c = Canvas(buf, pagesize=A4, invariant=1, pageCompression=1, lang="ja-JP",
-               initialFontName=gothic, initialFontSize=10)
+    c = Canvas(
+        buf,
+        pagesize=A4,
+        invariant=1,
+        pageCompression=1,
+        lang="ja-JP",
+        initialFontName=gothic,
+        initialFontSize=10,
+    )
     c.setFont(gothic, 10)
     c.setTitle(doc.title)
     c.setSubject(doc.metadata_subject)

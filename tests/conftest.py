@@ -13,15 +13,15 @@ os.environ.setdefault("QT_QPA_FONTDIR", "")
 os.environ.pop("KIOSK_DATA_DIR", None)
 os.environ.pop("KIOSK_DATABASE_URL", None)
 
-import pytest  # noqa: E402
+import pytest
 
-from devices.card_simulated import SimulatedCardReader, demo_card  # noqa: E402
-from devices.payment_simulated import SimulatedPaymentProvider  # noqa: E402
-from devices.printer_folder import SimulatedPrinter  # noqa: E402
-from devices.registry import Devices  # noqa: E402
-from kiosk.clock import FakeClock  # noqa: E402
-from kiosk.config import Settings, load_settings  # noqa: E402
-from kiosk.context import AppContext, build_context  # noqa: E402
+from devices.card_simulated import SimulatedCardReader, demo_card
+from devices.payment_simulated import SimulatedPaymentProvider
+from devices.printer_folder import SimulatedPrinter
+from devices.registry import Devices
+from kiosk.clock import FakeClock
+from kiosk.config import Settings, load_settings
+from kiosk.context import AppContext, build_context
 
 if os.environ.get("QT_QPA_FONTDIR") == "":
     del os.environ["QT_QPA_FONTDIR"]
@@ -29,8 +29,9 @@ if os.environ.get("QT_QPA_FONTDIR") == "":
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / "data", database_url=os.environ.get(
-        "KIOSK_TEST_DATABASE_URL"))
+    return load_settings(
+        data_dir=tmp_path / "data", database_url=os.environ.get("KIOSK_TEST_DATABASE_URL")
+    )
 
 
 @pytest.fixture

@@ -22,9 +22,13 @@ from ui.staff.window import StaffWindow
 log = logging.getLogger(__name__)
 qt_log = logging.getLogger("qt")
 
-_QT_LEVELS = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
-              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
-              QtMsgType.QtFatalMsg: logging.CRITICAL}
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
 
 
 #: harmless notices of the offscreen platform used by the tour and the tests
@@ -72,19 +76,28 @@ def build_kiosk(ctx: AppContext, *, route_qt_messages: bool = True) -> Kiosk:
     if route_qt_messages:
         qInstallMessageHandler(_qt_message)
     runner = QtRunner()
-    flow = ResidentFlow(reader=ctx.devices.card_reader, templates=ctx.templates,
-                        applications=ctx.applications, runner=runner, clock=ctx.clock,
-                        idle_warning_s=ctx.settings.idle_warning_s,
-                        idle_reset_s=ctx.settings.idle_reset_s)
-    resident = ResidentWindow(flow, municipality=ctx.settings.municipality,
-                              department=ctx.settings.department)
+    flow = ResidentFlow(
+        reader=ctx.devices.card_reader,
+        templates=ctx.templates,
+        applications=ctx.applications,
+        runner=runner,
+        clock=ctx.clock,
+        idle_warning_s=ctx.settings.idle_warning_s,
+        idle_reset_s=ctx.settings.idle_reset_s,
+    )
+    resident = ResidentWindow(
+        flow, municipality=ctx.settings.municipality, department=ctx.settings.department
+    )
     app = QApplication.instance()
     assert app is not None
     app.installEventFilter(ActivityFilter(resident))
     staff = StaffWindow(ctx, runner, flow)
     tick = _timer(resident, 1000, flow.tick)
-    poll = _timer(resident, 400, lambda: flow.poll_card() if flow.screen in (
-        Screen.PLACE_CARD, Screen.TAKE_CARD) else None)
+    poll = _timer(
+        resident,
+        400,
+        lambda: flow.poll_card() if flow.screen in (Screen.PLACE_CARD, Screen.TAKE_CARD) else None,
+    )
     return Kiosk(ctx, runner, flow, resident, staff, [tick, poll])
 
 
@@ -114,7 +127,6 @@ def place_windows(kiosk: Kiosk, *, fullscreen: bool) -> None:
     area = primary.availableGeometry()
     half = area.width() // 2
     kiosk.resident.setGeometry(area.x(), area.y(), max(half, 900), area.height())
-    kiosk.staff.setGeometry(area.x() + half, area.y(), max(area.width() - half, 700),
-                            area.height())
+    kiosk.staff.setGeometry(area.x() + half, area.y(), max(area.width() - half, 700), area.height())
     kiosk.resident.show()
     kiosk.staff.show()

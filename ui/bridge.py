@@ -40,8 +40,13 @@ class QtRunner:
         self._closed = False
         self.pending = 0
 
-    def submit(self, lane: str, fn: Callable[[], Any], on_success: Callable[[Any], None],
-               on_failure: Callable[[BaseException], None]) -> None:
+    def submit(
+        self,
+        lane: str,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None],
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
         if self._closed:
             return
         self.pending += 1

@@ -17,15 +17,18 @@ from ui.app import build_kiosk, ensure_qapp, place_windows
 log = logging.getLogger(__name__)
 
 
-def run_demo(settings: Settings, *, fullscreen: bool = False,
-             bench_started: float | None = None) -> int:
+def run_demo(
+    settings: Settings, *, fullscreen: bool = False, bench_started: float | None = None
+) -> int:
     app = ensure_qapp()
     ctx = build_context(settings)
     kiosk = build_kiosk(ctx)
     place_windows(kiosk, fullscreen=fullscreen)
-    log.info("demo running: data in %s; printed PDFs in %s", settings.data_dir,
-             settings.print_output_dir)
+    log.info(
+        "demo running: data in %s; printed PDFs in %s", settings.data_dir, settings.print_output_dir
+    )
     if bench_started is not None:
+
         def ready() -> None:
             figure = {"startup_to_interactive_s": round(time.perf_counter() - bench_started, 3)}
             sys.stdout.write(json.dumps(figure) + "\n")

@@ -9,14 +9,28 @@ from kiosk.i18n import RESOURCES
 
 THEMES: dict[str, dict[str, str]] = {
     "standard": {
-        "BG": "#fbfaf6", "FG": "#141414", "MUTED": "#4a4a4a", "PANEL": "#ffffff",
-        "PRESSED": "#d9d9d9", "PRIMARY": "#13306b", "PRIMARY_FG": "#ffffff",
-        "ALERT": "#8a1c00", "ALERT_BG": "#fff1e6", "OVERLAY": "rgba(0, 0, 0, 150)",
+        "BG": "#fbfaf6",
+        "FG": "#141414",
+        "MUTED": "#4a4a4a",
+        "PANEL": "#ffffff",
+        "PRESSED": "#d9d9d9",
+        "PRIMARY": "#13306b",
+        "PRIMARY_FG": "#ffffff",
+        "ALERT": "#8a1c00",
+        "ALERT_BG": "#fff1e6",
+        "OVERLAY": "rgba(0, 0, 0, 150)",
     },
     "high_contrast": {
-        "BG": "#000000", "FG": "#ffffff", "MUTED": "#e0e0e0", "PANEL": "#000000",
-        "PRESSED": "#404040", "PRIMARY": "#ffe600", "PRIMARY_FG": "#000000",
-        "ALERT": "#ffe600", "ALERT_BG": "#000000", "OVERLAY": "rgba(0, 0, 0, 200)",
+        "BG": "#000000",
+        "FG": "#ffffff",
+        "MUTED": "#e0e0e0",
+        "PANEL": "#000000",
+        "PRESSED": "#404040",
+        "PRIMARY": "#ffe600",
+        "PRIMARY_FG": "#000000",
+        "ALERT": "#ffe600",
+        "ALERT_BG": "#000000",
+        "OVERLAY": "rgba(0, 0, 0, 200)",
     },
 }
 

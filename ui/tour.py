@@ -28,8 +28,13 @@ from ui.app import Kiosk, build_kiosk, ensure_qapp
 log = logging.getLogger(__name__)
 
 KANA_ANSWER = "たかさき　はなこ"
-ANSWERS = {"kind": "part", "include_head": "0", "include_honseki": "1", "relation": "self",
-           "purpose": "employment"}
+ANSWERS = {
+    "kind": "part",
+    "include_head": "0",
+    "include_honseki": "1",
+    "relation": "self",
+    "purpose": "employment",
+}
 
 
 class TourError(RuntimeError):
@@ -48,8 +53,10 @@ class Tour:
         while not cond():
             QApplication.processEvents()
             if time.monotonic() > deadline:
-                raise TourError(f"timed out waiting for {what} (resident: "
-                                f"{self.k.flow.screen.value}, {self.k.flow.view().message})")
+                raise TourError(
+                    f"timed out waiting for {what} (resident: "
+                    f"{self.k.flow.screen.value}, {self.k.flow.view().message})"
+                )
             time.sleep(0.01)
         QApplication.processEvents()
 
@@ -169,11 +176,11 @@ def staff_part(t: Tour) -> None:
     t.wait(lambda: s.current is not None and s.current.status is Status.PRINTED, "printing")
     t.shot(s, "staff-printed")
     t.click(s, "issue_qr")
-    t.wait(lambda: s.current is not None and s.current.status is Status.AWAITING_PAYMENT,
-           "payment QR")
+    t.wait(
+        lambda: s.current is not None and s.current.status is Status.AWAITING_PAYMENT, "payment QR"
+    )
     t.shot(s, "staff-payment-qr")
-    t.wait(lambda: s.current is not None and s.current.status is Status.PAID, "payment",
-           timeout=30)
+    t.wait(lambda: s.current is not None and s.current.status is Status.PAID, "payment", timeout=30)
     t.shot(s, "staff-paid")
     t.click(s, "complete")
     t.wait(lambda: s.current is not None and s.current.status is Status.COMPLETED, "complete")
@@ -215,8 +222,10 @@ def run_tour(out: Path, *, data_dir: Path | None = None) -> int:
     pdf = out / "printed-form.pdf"
     shutil.copyfile(printed[-1], pdf)
     if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-r", "80", "-png", "-singlefile", str(pdf),
-                        str(out / "printed-form")], check=True)
+        subprocess.run(
+            ["pdftoppm", "-r", "80", "-png", "-singlefile", str(pdf), str(out / "printed-form")],
+            check=True,
+        )
     shutil.rmtree(work, ignore_errors=True)
     print(f"tour: {len(tour.shots)} screenshots and printed-form.pdf in {out}")
     return 0

@@ -4,6 +4,7 @@ QR code. Buttons are plain QPushButtons: they activate on release, as older user
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
@@ -25,8 +26,13 @@ def set_role(widget: QWidget, role: str) -> None:
     widget.setProperty("role", role)
 
 
-def label(text: str = "", role: str = "", *, wrap: bool = True,
-          align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft) -> QLabel:
+def label(
+    text: str = "",
+    role: str = "",
+    *,
+    wrap: bool = True,
+    align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft,
+) -> QLabel:
     widget = QLabel(text)
     widget.setWordWrap(wrap)
     widget.setAlignment(align | Qt.AlignmentFlag.AlignVCenter)
@@ -50,7 +56,7 @@ def button(text: str, role: str = "", on_click: Callable[[], None] | None = None
 def clear_layout(layout: QGridLayout | QVBoxLayout | QHBoxLayout) -> None:
     while layout.count():
         item = layout.takeAt(0)
-        widget = item.widget()
+        widget = item.widget() if item is not None else None
         if widget is not None:
             widget.setParent(None)
             widget.deleteLater()
@@ -113,7 +119,7 @@ class Keypad(QWidget):
         grid = QGridLayout(self)
         grid.setSpacing(20)  # ≥ 8 mm between targets at the counter's screen density
         for n in range(1, 10):
-            key = button(str(n), "key", lambda n=n: self.digit.emit(str(n)))
+            key = button(str(n), "key", partial(self.digit.emit, str(n)))
             key.setObjectName(f"key_{n}")
             grid.addWidget(key, (n - 1) // 3, (n - 1) % 3)
         self.delete_button = button("", "key", self.delete.emit)
@@ -133,8 +139,16 @@ class Keypad(QWidget):
 
 
 KANA_ROWS = (
-    "あいうえお", "かきくけこ", "さしすせそ", "たちつてと", "なにぬねの",
-    "はひふへほ", "まみむめも", "や゛ゆ゜よ", "らりるれろ", "わをんーっ",
+    "あいうえお",
+    "かきくけこ",
+    "さしすせそ",
+    "たちつてと",
+    "なにぬねの",
+    "はひふへほ",
+    "まみむめも",
+    "や゛ゆ゜よ",
+    "らりるれろ",
+    "わをんーっ",
 )
 SMALL = str.maketrans("あいうえおつやゆよわ", "ぁぃぅぇぉっゃゅょゎ")
 VOICED = {"゛": 0x3099, "゜": 0x309A}
@@ -155,7 +169,7 @@ class KanaKeyboard(QWidget):
         grid.setSpacing(8)
         for col, row_chars in enumerate(reversed(KANA_ROWS)):  # right to left, as printed
             for row, ch in enumerate(row_chars):
-                key = button(ch, "kana", lambda ch=ch: self._press(ch))
+                key = button(ch, "kana", partial(self._press, ch))
                 key.setObjectName(f"kana_{ch}")
                 grid.addWidget(key, row, col)
         outer.addLayout(grid)
@@ -165,8 +179,7 @@ class KanaKeyboard(QWidget):
         self.space_button.setObjectName("kana_space")
         self.delete_button = button("", "small", self._delete)
         self.clear_button = button("", "small", lambda: self.set_text(""))
-        for widget in (self.small_button, self.space_button, self.delete_button,
-                       self.clear_button):
+        for widget in (self.small_button, self.space_button, self.delete_button, self.clear_button):
             tools.addWidget(widget)
         outer.addLayout(tools)
 

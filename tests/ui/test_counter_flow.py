@@ -19,8 +19,13 @@ from kiosk.storage.models import ApplicationRow, PaymentOrderRow, PrintJobRow, S
 from ui.app import Kiosk
 
 NAME, ADDRESS = "髙﨑　花子", "長崎県松浦市志佐町里免３６５番地"
-ANSWERS = {"kind": "part", "include_head": "0", "include_honseki": "1", "relation": "self",
-           "purpose": "employment"}
+ANSWERS = {
+    "kind": "part",
+    "include_head": "0",
+    "include_honseki": "1",
+    "relation": "self",
+    "purpose": "employment",
+}
 
 
 def click(qtbot: QtBot, root: QWidget, name: str) -> None:
@@ -35,8 +40,10 @@ def wait_screen(qtbot: QtBot, kiosk: Kiosk, screen: Screen) -> None:
 
 
 def texts(root: QWidget) -> str:
-    return "\n".join([w.text() for w in root.findChildren(QLabel)]
-                     + [w.text() for w in root.findChildren(QPushButton)])
+    return "\n".join(
+        [w.text() for w in root.findChildren(QLabel)]
+        + [w.text() for w in root.findChildren(QPushButton)]
+    )
 
 
 def resident_applies(qtbot: QtBot, kiosk: Kiosk) -> str:
@@ -50,7 +57,8 @@ def resident_applies(qtbot: QtBot, kiosk: Kiosk) -> str:
     assert "1234" not in texts(r)  # digits show as ●
     click(qtbot, r, "key_ok")
     wait_screen(qtbot, kiosk, Screen.CONFIRM)
-    assert NAME in texts(r) and "昭和33年4月12日" in texts(r)
+    assert NAME in texts(r)
+    assert "昭和33年4月12日" in texts(r)
     click(qtbot, r, "confirm_ok")
     while kiosk.flow.screen is Screen.QUESTION:
         question = kiosk.flow.view().question
@@ -65,14 +73,21 @@ def resident_applies(qtbot: QtBot, kiosk: Kiosk) -> str:
             click(qtbot, r, "question_next")
         else:
             click(qtbot, r, f"choice_{ANSWERS[question.field_id]}")
-        qtbot.waitUntil(lambda b=before: kiosk.flow.screen is not Screen.QUESTION or (
-            kiosk.flow.view().question is not None
-            and kiosk.flow.view().question.index != b), timeout=5000)
+        qtbot.waitUntil(
+            lambda b=before: (
+                kiosk.flow.screen is not Screen.QUESTION
+                or (
+                    kiosk.flow.view().question is not None and kiosk.flow.view().question.index != b
+                )
+            ),
+            timeout=5000,
+        )
     wait_screen(qtbot, kiosk, Screen.REVIEW)
     click(qtbot, r, "submit")
     wait_screen(qtbot, kiosk, Screen.SUBMITTED)
     ticket = kiosk.flow.view().ticket
-    assert ticket == "A-001" and ticket in texts(r)
+    assert ticket == "A-001"
+    assert ticket in texts(r)
     click(qtbot, r, "submitted_ok")
     wait_screen(qtbot, kiosk, Screen.TAKE_CARD)
     reader = kiosk.ctx.devices.card_reader
@@ -82,8 +97,9 @@ def resident_applies(qtbot: QtBot, kiosk: Kiosk) -> str:
     return ticket
 
 
-def test_whole_counter_flow_through_every_status(qtbot: QtBot, kiosk: Kiosk,
-                                                 clock: FakeClock) -> None:
+def test_whole_counter_flow_through_every_status(
+    qtbot: QtBot, kiosk: Kiosk, clock: FakeClock
+) -> None:
     ticket = resident_applies(qtbot, kiosk)
     # the resident's session is over: nothing personal is left in any widget
     leftovers = texts(kiosk.resident)
@@ -107,14 +123,14 @@ def test_whole_counter_flow_through_every_status(qtbot: QtBot, kiosk: Kiosk,
     assert status() is Status.IN_REVIEW
     qtbot.waitUntil(lambda: s.identity.isEnabled(), timeout=5000)
     # click the box itself: the widget is as wide as the panel, its label is not
-    qtbot.mouseClick(s.identity, Qt.MouseButton.LeftButton,
-                     pos=QPoint(8, s.identity.height() // 2))
+    qtbot.mouseClick(s.identity, Qt.MouseButton.LeftButton, pos=QPoint(8, s.identity.height() // 2))
     assert s.identity.isChecked()
     click(qtbot, s, "approve_print")
     qtbot.waitUntil(lambda: status() is Status.PRINTED, timeout=10000)
     click(qtbot, s, "issue_qr")
     qtbot.waitUntil(lambda: status() is Status.AWAITING_PAYMENT, timeout=5000)
-    assert s.qr_panel.isVisible() and "600" in s.qr_text.text()
+    assert s.qr_panel.isVisible()
+    assert "600" in s.qr_text.text()
     clock.advance(10)  # the simulated provider completes the payment
     qtbot.waitUntil(lambda: status() is Status.PAID, timeout=8000)
     click(qtbot, s, "complete")
@@ -123,24 +139,41 @@ def test_whole_counter_flow_through_every_status(qtbot: QtBot, kiosk: Kiosk,
     db = kiosk.ctx.db
     with db.read() as session:
         app = session.scalars(select(ApplicationRow)).one()
-        history = [row.to_status for row in session.scalars(
-            select(StatusChangeRow).where(StatusChangeRow.application_id == app.id)
-            .order_by(StatusChangeRow.id))]
+        history = [
+            row.to_status
+            for row in session.scalars(
+                select(StatusChangeRow)
+                .where(StatusChangeRow.application_id == app.id)
+                .order_by(StatusChangeRow.id)
+            )
+        ]
         job = session.scalars(select(PrintJobRow)).one()
         order = session.scalars(select(PaymentOrderRow)).one()
         assert (app.approved_by, app.identity_confirmed) == ("S1024", True)
-        assert job.status == "printed" and job.requested_by == "S1024"
+        assert job.status == "printed"
+        assert job.requested_by == "S1024"
         assert (order.status, order.method, order.amount) == ("paid", "cashless", 600)
-    assert history == ["draft", "submitted", "in_review", "approved", "printed",
-                       "awaiting_payment", "paid", "completed"]
+    assert history == [
+        "draft",
+        "submitted",
+        "in_review",
+        "approved",
+        "printed",
+        "awaiting_payment",
+        "paid",
+        "completed",
+    ]
     printer = kiosk.ctx.devices.printer
     assert isinstance(printer, SimulatedPrinter)
     text = "".join(page.extract_text() for page in PdfReader(printer.last_path).pages)
-    assert "髙﨑" in text and "長崎県松浦市志佐町里免" in text and ticket in text
+    assert "髙﨑" in text
+    assert "長崎県松浦市志佐町里免" in text
+    assert ticket in text
 
 
-def test_idle_timeout_wipes_the_resident_screen(qtbot: QtBot, kiosk: Kiosk,
-                                                clock: FakeClock) -> None:
+def test_idle_timeout_wipes_the_resident_screen(
+    qtbot: QtBot, kiosk: Kiosk, clock: FakeClock
+) -> None:
     r = kiosk.resident
     click(qtbot, r, "start")
     wait_screen(qtbot, kiosk, Screen.CHOOSE)
@@ -157,7 +190,8 @@ def test_idle_timeout_wipes_the_resident_screen(qtbot: QtBot, kiosk: Kiosk,
     assert kiosk.flow.screen is Screen.CONFIRM
     clock.advance(95)
     wait_screen(qtbot, kiosk, Screen.START)
-    assert NAME not in texts(r) and ADDRESS not in texts(r)
+    assert NAME not in texts(r)
+    assert ADDRESS not in texts(r)
 
     def draft_status() -> str:
         with kiosk.ctx.db.read() as session:

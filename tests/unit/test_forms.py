@@ -16,12 +16,27 @@ from kiosk.templates_repo import SHIPPED_DIR, shipped_templates
 
 def minimal(**changes: object) -> dict[str, object]:
     raw: dict[str, object] = {
-        "id": "t", "version": 1, "title": {"ja": "テスト"}, "business": "住民基本台帳事務",
-        "sections": [{"id": "s", "title": {"ja": "s"}, "fields": [
-            {"id": "copies", "kind": "number", "label": {"ja": "通数"}, "min": 1, "max": 5,
-             "required": True}]}],
-        "fees": [{"code": "copy", "label": {"ja": "写し"}, "amount": 300,
-                  "per_field": "copies"}],
+        "id": "t",
+        "version": 1,
+        "title": {"ja": "テスト"},
+        "business": "住民基本台帳事務",
+        "sections": [
+            {
+                "id": "s",
+                "title": {"ja": "s"},
+                "fields": [
+                    {
+                        "id": "copies",
+                        "kind": "number",
+                        "label": {"ja": "通数"},
+                        "min": 1,
+                        "max": 5,
+                        "required": True,
+                    }
+                ],
+            }
+        ],
+        "fees": [{"code": "copy", "label": {"ja": "写し"}, "amount": 300, "per_field": "copies"}],
     }
     raw.update(changes)
     return raw
@@ -33,26 +48,37 @@ def test_shipped_templates_parse() -> None:
     assert len(list(SHIPPED_DIR.glob("*.json"))) == 3
 
 
-@pytest.mark.parametrize(("change", "where"), [
-    ({"id": "Bad Id"}, "id"),
-    ({"version": 0}, "version"),
-    ({"title": {"en": "no japanese"}}, "title"),
-    ({"business": ""}, "business"),
-    ({"sections": []}, "sections"),
-    ({"fees": [{"code": "x", "label": {"ja": "x"}, "amount": -1}]}, "fees[0].amount"),
-    ({"fees": [{"code": "x", "label": {"ja": "x"}, "amount": 1, "per_field": "nope"}]},
-     "fees[0]"),
-])
-def test_malformed_templates_are_refused_with_the_place_named(change: dict[str, object],
-                                                              where: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"id": "Bad Id"}, "id"),
+        ({"version": 0}, "version"),
+        ({"title": {"en": "no japanese"}}, "title"),
+        ({"business": ""}, "business"),
+        ({"sections": []}, "sections"),
+        ({"fees": [{"code": "x", "label": {"ja": "x"}, "amount": -1}]}, "fees[0].amount"),
+        (
+            {"fees": [{"code": "x", "label": {"ja": "x"}, "amount": 1, "per_field": "nope"}]},
+            "fees[0]",
+        ),
+    ],
+)
+def test_malformed_templates_are_refused_with_the_place_named(
+    change: dict[str, object], where: str
+) -> None:
     with pytest.raises(TemplateError) as info:
         parse_template(minimal(**change))
     assert info.value.where == where
 
 
 def test_only_a_my_number_business_may_bind_the_my_number() -> None:
-    field = {"id": "mn", "kind": "text", "label": {"ja": "個人番号"}, "source": "card.my_number",
-             "filled_by": "system"}
+    field = {
+        "id": "mn",
+        "kind": "text",
+        "label": {"ja": "個人番号"},
+        "source": "card.my_number",
+        "filled_by": "system",
+    }
     sections = [{"id": "s", "title": {"ja": "s"}, "fields": [field]}]
     with pytest.raises(TemplateError) as info:
         parse_template(minimal(sections=sections, fees=[]))
@@ -70,19 +96,23 @@ def test_fees_use_the_municipal_table_over_template_defaults() -> None:
 def test_validation_messages_never_echo_the_value() -> None:
     template = parse_template(minimal())
     problem = check_field(template.field("copies"), "123456789012")
-    assert problem is not None and problem.message_key == "invalid_max"
+    assert problem is not None
+    assert problem.message_key == "invalid_max"
     assert "123456789012" not in repr(problem)
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("19580412", "昭和33年4月12日"),
-    ("19890107", "昭和64年1月7日"),
-    ("19890108", "平成元年1月8日"),
-    ("20190501", "令和元年5月1日"),
-    ("19800000", "昭和55年　月　日"),
-    ("19801100", "昭和55年11月　日"),
-    (date(2026, 11, 24), "令和8年11月24日"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("19580412", "昭和33年4月12日"),
+        ("19890107", "昭和64年1月7日"),
+        ("19890108", "平成元年1月8日"),
+        ("20190501", "令和元年5月1日"),
+        ("19800000", "昭和55年　月　日"),
+        ("19801100", "昭和55年11月　日"),
+        (date(2026, 11, 24), "令和8年11月24日"),
+    ],
+)
 def test_wareki(value: str | date, expected: str) -> None:
     assert format_wareki(value) == expected
 

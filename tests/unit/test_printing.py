@@ -48,17 +48,23 @@ def make_doc(*extra_rows: PrintRow, **changes: object) -> PrintDocument:
         ticket="A-001",
         reference="20261124-A-001",
         sections=(
-            PrintSection("請求内容", (
-                PrintRow("住民票の写し", "", kind="check", checked=True),
-                PrintRow("住民票記載事項証明書", "", kind="check", checked=False),
-                PrintRow("通数", "2通"),
-            )),
-            PrintSection("窓口に来た方（請求者）", (
-                PrintRow("氏名", NAME),
-                PrintRow("住所", ADDRESS),
-                PrintRow("生年月日", "昭和55年4月1日"),
-                *extra_rows,
-            )),
+            PrintSection(
+                "請求内容",
+                (
+                    PrintRow("住民票の写し", "", kind="check", checked=True),
+                    PrintRow("住民票記載事項証明書", "", kind="check", checked=False),
+                    PrintRow("通数", "2通"),
+                ),
+            ),
+            PrintSection(
+                "窓口に来た方（請求者）",
+                (
+                    PrintRow("氏名", NAME),
+                    PrintRow("住所", ADDRESS),
+                    PrintRow("生年月日", "昭和55年4月1日"),
+                    *extra_rows,
+                ),
+            ),
         ),
         fee=FeeSlip(lines=(("住民票の写し", 300, 2),), total=600),
         footer="書かない窓口で作成",
@@ -74,7 +80,10 @@ def write_pdf(tmp_path: Path, doc: PrintDocument) -> Path:
 def pdftotext(pdf: Path, *mode: str) -> str:
     done = subprocess.run(
         ["pdftotext", *mode, "-enc", "UTF-8", str(pdf), "-"],
-        check=True, capture_output=True, text=True, encoding="utf-8",
+        check=True,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
     )
     return done.stdout
 
@@ -86,8 +95,16 @@ def squash(text: str) -> str:
 
 def test_layout_text_has_title_name_address_and_wareki_dates(tmp_path: Path) -> None:
     text = pdftotext(write_pdf(tmp_path, make_doc()), "-layout")
-    for expected in ("住民票の写し等交付申請書", ADDRESS, "令和8年11月24日", "昭和55年4月1日",
-                     "松浦市長", "20261124-A-001", "A-001", "書かない窓口で作成"):
+    for expected in (
+        "住民票の写し等交付申請書",
+        ADDRESS,
+        "令和8年11月24日",
+        "昭和55年4月1日",
+        "松浦市長",
+        "20261124-A-001",
+        "A-001",
+        "書かない窓口で作成",
+    ):
         assert expected in text
     assert re.search(r"髙﨑[\s\u3000]+花子", text)
 
@@ -101,12 +118,14 @@ def test_ideographic_space_and_jis_x_0213_chars_survive_exactly() -> None:
 def test_only_embedded_subset_fonts_and_no_helvetica(tmp_path: Path) -> None:
     listing = subprocess.run(
         ["pdffonts", str(write_pdf(tmp_path, make_doc(reissue_note="再発行 (2回目)")))],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.splitlines()
     header, rows = listing[0], listing[2:]
     emb = header.index("emb")
     assert rows, "the form uses at least one font"
-    assert all(row[emb:emb + 3] == "yes" for row in rows), listing
+    assert all(row[emb : emb + 3] == "yes" for row in rows), listing
     assert not any("Helvetica" in row for row in rows)
     assert any("IPAexGothic" in row for row in rows)
     assert any("IPAexMincho" in row for row in rows)
@@ -142,8 +161,9 @@ def test_fit_text_shrinks_before_wrapping_and_wraps_before_failing() -> None:
 
 def test_wrapped_lines_never_start_with_closing_punctuation() -> None:
     # nine full-width characters fit per line, so "。" would open the second line
-    fitted = fit_text("あいうえおかきくけ。こさしすせそ", 9 * VALUE_STYLE.max_size + 0.5,
-                      VALUE_STYLE)
+    fitted = fit_text(
+        "あいうえおかきくけ。こさしすせそ", 9 * VALUE_STYLE.max_size + 0.5, VALUE_STYLE
+    )
     assert fitted is not None
     assert fitted.lines == ("あいうえおかきく", "け。こさしすせそ")
 
@@ -162,8 +182,13 @@ def test_check_and_signature_rows_render(tmp_path: Path) -> None:
         PrintRow("", "ご本人が署名してください", kind="signature"),
     )
     text = pdftotext(write_pdf(tmp_path, doc), "-layout")
-    for expected in ("続柄の記載", "運転免許証の更新のため", "本籍の記載", "署名",
-                     "ご本人が署名してください"):
+    for expected in (
+        "続柄の記載",
+        "運転免許証の更新のため",
+        "本籍の記載",
+        "署名",
+        "ご本人が署名してください",
+    ):
         assert expected in text
     assert "✓" not in text, "the tick is drawn as lines, never as a glyph"
 
@@ -199,8 +224,11 @@ def test_overflowing_content_continues_on_a_new_page(tmp_path: Path) -> None:
 
 def test_render_to_png_with_pdftoppm(tmp_path: Path) -> None:
     pdf = write_pdf(tmp_path, make_doc())
-    subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", str(pdf),
-                    str(tmp_path / "page")], check=True, capture_output=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "60", "-png", "-singlefile", str(pdf), str(tmp_path / "page")],
+        check=True,
+        capture_output=True,
+    )
     png = tmp_path / "page.png"
     assert png.is_file()
     assert png.read_bytes().startswith(b"\x89PNG")

@@ -40,8 +40,14 @@ if failures or leaked:
 
 
 def run_probe(*packages: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", PROBE, *packages], cwd=cwd,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE, *packages],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_every_core_module_imports_without_pyside6() -> None:
@@ -66,7 +72,9 @@ def test_no_pyside6_import_statement_in_core_sources() -> None:
         str(path.relative_to(ROOT))
         for package in CORE
         for path in (ROOT / package).rglob("*.py")
-        if any(line.lstrip().startswith(("from PySide6", "import PySide6"))
-               for line in path.read_text(encoding="utf-8").splitlines())
+        if any(
+            line.lstrip().startswith(("from PySide6", "import PySide6"))
+            for line in path.read_text(encoding="utf-8").splitlines()
+        )
     ]
     assert offenders == []

@@ -15,9 +15,15 @@ from kiosk.storage.models import ApplicationRow, FieldValueRow
 
 
 def make_flow(ctx: AppContext, clock: FakeClock, runner: object = None) -> ResidentFlow:
-    return ResidentFlow(reader=ctx.devices.card_reader, templates=ctx.templates,
-                        applications=ctx.applications, runner=runner or ImmediateRunner(),
-                        clock=clock, idle_warning_s=60, idle_reset_s=90)
+    return ResidentFlow(
+        reader=ctx.devices.card_reader,
+        templates=ctx.templates,
+        applications=ctx.applications,
+        runner=runner or ImmediateRunner(),
+        clock=clock,
+        idle_warning_s=60,
+        idle_reset_s=90,
+    )
 
 
 def juminhyo_pk(flow: ResidentFlow) -> int:
@@ -35,8 +41,15 @@ def enter_pin(flow: ResidentFlow, pin: str) -> None:
     flow.pin_submit()
 
 
-ANSWERS = {"kind": "part", "copies": "2", "include_head": "0", "include_honseki": "1",
-           "applicant_kana": "たかさき はなこ", "relation": "self", "purpose": "employment"}
+ANSWERS = {
+    "kind": "part",
+    "copies": "2",
+    "include_head": "0",
+    "include_honseki": "1",
+    "applicant_kana": "たかさき はなこ",
+    "relation": "self",
+    "purpose": "employment",
+}
 
 
 def answer_all(flow: ResidentFlow) -> None:
@@ -46,8 +59,9 @@ def answer_all(flow: ResidentFlow) -> None:
         flow.answer(ANSWERS[question.field_id])
 
 
-def test_happy_path_reaches_ticket_and_ends_when_card_taken(ctx: AppContext,
-                                                             clock: FakeClock) -> None:
+def test_happy_path_reaches_ticket_and_ends_when_card_taken(
+    ctx: AppContext, clock: FakeClock
+) -> None:
     flow = make_flow(ctx, clock)
     views: list[ResidentView] = []
     flow.subscribe(views.append)
@@ -63,11 +77,13 @@ def test_happy_path_reaches_ticket_and_ends_when_card_taken(ctx: AppContext,
     answer_all(flow)
     assert flow.screen is Screen.REVIEW
     review = {r.field_id: r.value for r in flow.view().rows}
-    assert review["copies"] == "2" and review["purpose"] == "就職・勤務先"
+    assert review["copies"] == "2"
+    assert review["purpose"] == "就職・勤務先"
     flow.submit()
     view = flow.view()
     assert view.screen is Screen.SUBMITTED
-    assert view.ticket == "A-001" and view.fee_total == 600
+    assert view.ticket == "A-001"
+    assert view.fee_total == 600
     flow.finish()
     assert flow.screen is Screen.TAKE_CARD
     reader = ctx.devices.card_reader
@@ -77,17 +93,21 @@ def test_happy_path_reaches_ticket_and_ends_when_card_taken(ctx: AppContext,
     assert flow.screen is Screen.START
     assert flow.ended == ["completed"]
     # nothing of the resident stays in the flow
-    assert flow.view().rows == () and flow.view().ticket == ""
+    assert flow.view().rows == ()
+    assert flow.view().ticket == ""
     # the step bar moved forward monotonically up to 完了
     steps = [v.step for v in views if v.step]
-    assert steps == sorted(steps) and max(steps) == 5
+    assert steps == sorted(steps)
+    assert max(steps) == 5
     with ctx.db.read() as session:
         app = session.scalars(select(ApplicationRow)).one()
-        assert app.status == Status.SUBMITTED and app.fee_amount == 600
+        assert app.status == Status.SUBMITTED
+        assert app.fee_amount == 600
 
 
-def test_pin_digits_are_never_in_the_view_and_cleared_after_submit(ctx: AppContext,
-                                                                    clock: FakeClock) -> None:
+def test_pin_digits_are_never_in_the_view_and_cleared_after_submit(
+    ctx: AppContext, clock: FakeClock
+) -> None:
     runner = ManualRunner()
     flow = make_flow(ctx, clock, runner)
     flow.start()
@@ -105,20 +125,23 @@ def test_pin_digits_are_never_in_the_view_and_cleared_after_submit(ctx: AppConte
     flow.pin_digit("5")  # a fifth digit is ignored
     assert flow.view().pin_entered == 4
     flow.pin_submit()
-    assert flow.screen is Screen.READING and flow.view().pin_entered == 0
+    assert flow.screen is Screen.READING
+    assert flow.view().pin_entered == 0
     runner.run_all()
     assert flow.screen is Screen.CONFIRM
 
 
-def test_wrong_pin_counts_down_warns_and_locks_without_retrying(ctx: AppContext,
-                                                                clock: FakeClock) -> None:
+def test_wrong_pin_counts_down_warns_and_locks_without_retrying(
+    ctx: AppContext, clock: FakeClock
+) -> None:
     reader = ctx.devices.card_reader
     assert isinstance(reader, SimulatedCardReader)
     flow = make_flow(ctx, clock)
     to_pin(flow)
     enter_pin(flow, "0000")
     view = flow.view()
-    assert view.screen is Screen.PIN and view.message is not None
+    assert view.screen is Screen.PIN
+    assert view.message is not None
     assert (view.message.key, view.message.kwargs) == ("wrong_pin", {"n": 2})
     assert reader.verify_count == 1  # exactly one VERIFY per confirmation
     enter_pin(flow, "9999")
@@ -137,7 +160,8 @@ def test_wrong_pin_counts_down_warns_and_locks_without_retrying(ctx: AppContext,
 
 def test_one_try_left_warns_before_the_pin_screen(ctx: AppContext, clock: FakeClock) -> None:
     reader = ctx.devices.card_reader
-    assert isinstance(reader, SimulatedCardReader) and reader.card is not None
+    assert isinstance(reader, SimulatedCardReader)
+    assert reader.card is not None
     reader.card.tries_left = 1
     flow = make_flow(ctx, clock)
     to_pin(flow)
@@ -149,8 +173,7 @@ def test_one_try_left_warns_before_the_pin_screen(ctx: AppContext, clock: FakeCl
     assert flow.screen is Screen.CONFIRM
 
 
-def test_card_removed_during_read_asks_to_place_it_again(ctx: AppContext,
-                                                         clock: FakeClock) -> None:
+def test_card_removed_during_read_asks_to_place_it_again(ctx: AppContext, clock: FakeClock) -> None:
     reader = ctx.devices.card_reader
     assert isinstance(reader, SimulatedCardReader)
     flow = make_flow(ctx, clock)
@@ -159,7 +182,8 @@ def test_card_removed_during_read_asks_to_place_it_again(ctx: AppContext,
     enter_pin(flow, "1234")
     view = flow.view()
     assert view.screen is Screen.PLACE_CARD
-    assert view.message is not None and view.message.key == "removed"
+    assert view.message is not None
+    assert view.message.key == "removed"
 
 
 def test_no_reader_shows_the_call_staff_error(ctx: AppContext, clock: FakeClock) -> None:
@@ -170,11 +194,13 @@ def test_no_reader_shows_the_call_staff_error(ctx: AppContext, clock: FakeClock)
     to_pin(flow)
     view = flow.view()
     assert view.screen is Screen.ERROR
-    assert view.message is not None and view.message.key == "no_reader"
+    assert view.message is not None
+    assert view.message.key == "no_reader"
 
 
-def test_question_validation_keeps_the_resident_on_the_question(ctx: AppContext,
-                                                                 clock: FakeClock) -> None:
+def test_question_validation_keeps_the_resident_on_the_question(
+    ctx: AppContext, clock: FakeClock
+) -> None:
     flow = make_flow(ctx, clock)
     to_pin(flow)
     enter_pin(flow, "1234")
@@ -183,8 +209,10 @@ def test_question_validation_keeps_the_resident_on_the_question(ctx: AppContext,
         flow.answer(ANSWERS[q.field_id])
     flow.answer("Hanako")
     view = flow.view()
-    assert view.question is not None and view.question.field_id == "applicant_kana"
-    assert view.question.problem is not None and view.question.problem.key == "invalid_kana"
+    assert view.question is not None
+    assert view.question.field_id == "applicant_kana"
+    assert view.question.problem is not None
+    assert view.question.problem.key == "invalid_kana"
     flow.answer("たかさき はなこ")
     assert flow.view().question is not None
     assert flow.view().question.field_id == "relation"  # type: ignore[union-attr]
@@ -213,8 +241,9 @@ def test_idle_warning_then_wipe_cancels_the_draft(ctx: AppContext, clock: FakeCl
         assert session.scalars(select(FieldValueRow)).all() == []
 
 
-def test_cancel_after_read_asks_for_the_card_and_drops_values(ctx: AppContext,
-                                                              clock: FakeClock) -> None:
+def test_cancel_after_read_asks_for_the_card_and_drops_values(
+    ctx: AppContext, clock: FakeClock
+) -> None:
     flow = make_flow(ctx, clock)
     to_pin(flow)
     enter_pin(flow, "1234")
@@ -225,7 +254,8 @@ def test_cancel_after_read_asks_for_the_card_and_drops_values(ctx: AppContext,
     assert isinstance(reader, SimulatedCardReader)
     reader.remove()
     flow.poll_card()
-    assert flow.screen is Screen.START and flow.ended == ["cancelled"]
+    assert flow.screen is Screen.START
+    assert flow.ended == ["cancelled"]
 
 
 def test_late_answer_from_an_ended_session_is_dropped(ctx: AppContext, clock: FakeClock) -> None:
@@ -246,8 +276,9 @@ def test_late_answer_from_an_ended_session_is_dropped(ctx: AppContext, clock: Fa
 
 
 @pytest.mark.parametrize("language", ["ja", "ja-easy", "en"])
-def test_procedures_carry_fee_notes_in_the_chosen_language(ctx: AppContext, clock: FakeClock,
-                                                           language: str) -> None:
+def test_procedures_carry_fee_notes_in_the_chosen_language(
+    ctx: AppContext, clock: FakeClock, language: str
+) -> None:
     flow = make_flow(ctx, clock)
     flow.start(language)
     notes = [p.fee_note for p in flow.view().procedures]

@@ -22,8 +22,15 @@ from kiosk.storage.models import (
     PrintJobRow,
 )
 
-ANSWERS = {"kind": "part", "copies": "2", "include_head": "0", "include_honseki": "1",
-           "applicant_kana": "たかさき はなこ", "relation": "self", "purpose": "employment"}
+ANSWERS = {
+    "kind": "part",
+    "copies": "2",
+    "include_head": "0",
+    "include_honseki": "1",
+    "applicant_kana": "たかさき はなこ",
+    "relation": "self",
+    "purpose": "employment",
+}
 
 
 def template_pk(ctx: AppContext, template_id: str) -> int:
@@ -33,12 +40,21 @@ def template_pk(ctx: AppContext, template_id: str) -> int:
 def submitted(ctx: AppContext, template_id: str = "juminhyo") -> int:
     """A submitted application, filled the way the resident flow fills it."""
     pk = template_pk(ctx, template_id)
-    values = prefill(ctx.templates.get(pk), {
-        Source.CARD_NAME: "髙﨑　花子", Source.CARD_ADDRESS: "長崎県松浦市志佐町里免３６５番地",
-        Source.CARD_BIRTH_DATE: "19580412", Source.CARD_SEX: "2",
-        Source.SESSION_TODAY: "20261124"})
-    answers = ANSWERS if template_id == "juminhyo" else {
-        "move_kind": "within", "members": "1", "notifier_kana": "たかさき はなこ"}
+    values = prefill(
+        ctx.templates.get(pk),
+        {
+            Source.CARD_NAME: "髙﨑　花子",
+            Source.CARD_ADDRESS: "長崎県松浦市志佐町里免３６５番地",
+            Source.CARD_BIRTH_DATE: "19580412",
+            Source.CARD_SEX: "2",
+            Source.SESSION_TODAY: "20261124",
+        },
+    )
+    answers = (
+        ANSWERS
+        if template_id == "juminhyo"
+        else {"move_kind": "within", "members": "1", "notifier_kana": "たかさき はなこ"}
+    )
     values |= {k: FilledValue(v, Provenance.RESIDENT) for k, v in answers.items()}
     app_id = ctx.applications.create_draft(pk, "ja", values)
     ctx.applications.submit(app_id, values)
@@ -57,19 +73,31 @@ def test_cashless_path_goes_through_every_status(ctx: AppContext, clock: FakeClo
     outcome = ctx.printing.print_application(app_id, "S1")
     assert outcome.status is JobStatus.PRINTED
     order = ctx.payments.issue(app_id, "S1")
-    assert order.amount == 600 and order.qr_content and order.qr_content.startswith("000201")
+    assert order.amount == 600
+    assert order.qr_content
+    assert order.qr_content.startswith("000201")
     assert ctx.payments.poll(app_id) is not None
     assert apps.detail(app_id).status is Status.AWAITING_PAYMENT
     clock.advance(3.5)  # the simulated provider completes after 3 s
     ctx.payments.poll(app_id)
     apps.complete(app_id, "S1")
-    assert statuses(ctx, app_id) == ["draft", "submitted", "in_review", "approved", "printed",
-                                     "awaiting_payment", "paid", "completed"]
+    assert statuses(ctx, app_id) == [
+        "draft",
+        "submitted",
+        "in_review",
+        "approved",
+        "printed",
+        "awaiting_payment",
+        "paid",
+        "completed",
+    ]
     with ctx.db.read() as session:
         payment = session.scalars(select(PaymentOrderRow)).one()
         assert (payment.method, payment.status, payment.amount) == ("cashless", "paid", 600)
         app = session.get(ApplicationRow, app_id)
-        assert app is not None and app.approved_by == "S1" and app.identity_confirmed
+        assert app is not None
+        assert app.approved_by == "S1"
+        assert app.identity_confirmed
 
 
 def test_issuing_twice_creates_one_provider_order(ctx: AppContext) -> None:
@@ -104,8 +132,10 @@ def test_fee_free_application_goes_from_printed_to_completed(ctx: AppContext) ->
     apps.claim(app_id, "S2")
     with pytest.raises(ValidationFailed):  # the clerk must enter the new address first
         apps.approve(app_id, "S2", identity_confirmed=True)
-    assert apps.correct(app_id, "S2", "new_address", "長崎県松浦市志佐町浦免１番地",
-                        "窓口で確認") is None
+    assert (
+        apps.correct(app_id, "S2", "new_address", "長崎県松浦市志佐町浦免１番地", "窓口で確認")
+        is None
+    )
     assert apps.correct(app_id, "S2", "move_date", "20261120", "窓口で確認") is None
     apps.approve(app_id, "S2", identity_confirmed=True)
     ctx.printing.print_application(app_id, "S2")
@@ -152,7 +182,8 @@ def test_rejection_and_corrections_are_recorded(ctx: AppContext) -> None:
     with pytest.raises(ValidationFailed):
         apps.correct(app_id, "S1", "copies", "3", "  ")
     problem = apps.correct(app_id, "S1", "copies", "30", "本人の申出")
-    assert problem is not None and problem.message_key == "invalid_max"
+    assert problem is not None
+    assert problem.message_key == "invalid_max"
     assert apps.correct(app_id, "S1", "copies", "3", "本人の申出") is None
     detail = apps.detail(app_id)
     assert detail.values["copies"].provenance is Provenance.STAFF
@@ -192,8 +223,14 @@ def test_the_printed_pdf_holds_the_confirmed_values(ctx: AppContext) -> None:
     from pypdf import PdfReader
 
     text = "".join(page.extract_text() for page in PdfReader(printer.last_path).pages)
-    for expected in ("住民票の写し等交付申請書", "髙﨑", "長崎県松浦市志佐町里免", "昭和33年4月12日",
-                     "600"):
+    expected_texts = (
+        "住民票の写し等交付申請書",
+        "髙﨑",
+        "長崎県松浦市志佐町里免",
+        "昭和33年4月12日",
+        "600",
+    )
+    for expected in expected_texts:
         assert expected in text
 
 
@@ -218,27 +255,59 @@ def test_audit_events_hold_no_personal_values(ctx: AppContext, clock: FakeClock)
     ctx.applications.approve(app_id, "S1", identity_confirmed=True)
     ctx.printing.print_application(app_id, "S1")
     with ctx.db.read() as session:
-        dump = repr([(e.actor, e.action, e.object_id, e.detail)
-                     for e in session.scalars(select(AuditEventRow))])
+        dump = repr(
+            [
+                (e.actor, e.action, e.object_id, e.detail)
+                for e in session.scalars(select(AuditEventRow))
+            ]
+        )
     for personal in ("髙﨑", "花子", "たかさき", "松浦市志佐町", "19580412", "読み確認"):
         assert personal not in dump
-    assert "field_corrected" in dump and "identity_confirmed" in dump
+    assert "field_corrected" in dump
+    assert "identity_confirmed" in dump
 
 
 def test_the_my_number_is_never_written(ctx: AppContext) -> None:
-    from kiosk.applications import persistable
     from forms.model import parse_template
+    from kiosk.applications import persistable
 
-    raw = {"id": "mn", "version": 1, "title": {"ja": "個人番号の届出"}, "business": "税務事務",
-           "my_number_business": True,
-           "sections": [{"id": "s", "title": {"ja": "s"}, "fields": [
-               {"id": "mn", "kind": "text", "label": {"ja": "個人番号"}, "filled_by": "system",
-                "source": "card.my_number"},
-               {"id": "name", "kind": "text", "label": {"ja": "氏名"}, "filled_by": "system",
-                "source": "card.name"}]}]}
+    raw = {
+        "id": "mn",
+        "version": 1,
+        "title": {"ja": "個人番号の届出"},
+        "business": "税務事務",
+        "my_number_business": True,
+        "sections": [
+            {
+                "id": "s",
+                "title": {"ja": "s"},
+                "fields": [
+                    {
+                        "id": "mn",
+                        "kind": "text",
+                        "label": {"ja": "個人番号"},
+                        "filled_by": "system",
+                        "source": "card.my_number",
+                    },
+                    {
+                        "id": "name",
+                        "kind": "text",
+                        "label": {"ja": "氏名"},
+                        "filled_by": "system",
+                        "source": "card.name",
+                    },
+                ],
+            }
+        ],
+    }
     template = parse_template(raw)
-    kept = persistable(template, {"mn": FilledValue("123456789018", Provenance.CARD),
-                                  "name": FilledValue("髙﨑", Provenance.CARD)})
+    kept = persistable(
+        template,
+        {
+            "mn": FilledValue("123456789018", Provenance.CARD),
+            "name": FilledValue("髙﨑", Provenance.CARD),
+        },
+    )
     assert set(kept) == {"name"}
     reader = ctx.devices.card_reader
     assert isinstance(reader, SimulatedCardReader)

@@ -3,8 +3,6 @@ audit log. Read-only for now; the template editor builds on it."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -14,6 +12,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy import select
 
 from kiosk.context import AppContext
 from kiosk.i18n import tr
@@ -43,26 +42,51 @@ class AdminWindow(QWidget):
         with ctx.db.read() as session:
             templates = session.scalars(select(FormTemplateRow).order_by(FormTemplateRow.id)).all()
             events = session.scalars(
-                select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(500)).all()
-            template_rows = [[t.template_id, str(t.version), t.title,
-                              t.published_at.strftime("%Y-%m-%d %H:%M"),
-                              "有効" if t.active else "廃止"] for t in templates]
-            audit_rows = [[e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
-                           f"{e.object_type}:{e.object_id or ''}",
-                           " ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))]
-                          for e in events]
+                select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(500)
+            ).all()
+            template_rows = [
+                [
+                    t.template_id,
+                    str(t.version),
+                    t.title,
+                    t.published_at.strftime("%Y-%m-%d %H:%M"),
+                    "有効" if t.active else "廃止",
+                ]
+                for t in templates
+            ]
+            audit_rows = [
+                [
+                    e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    e.actor,
+                    e.action,
+                    f"{e.object_type}:{e.object_id or ''}",
+                    " ".join(f"{k}={v}" for k, v in sorted(e.detail.items())),
+                ]
+                for e in events
+            ]
         fee_rows = []
         for published in ctx.templates.active():
             for rule in published.template.fees:
                 amount = ctx.settings.fee_overrides.get(rule.code, rule.amount)
                 per = "1通ごと" if rule.per_field else "1件"
-                fee_rows.append([published.template.short_title["ja"], rule.code,
-                                 f"{amount:,}円", per,
-                                 "市の手数料表" if rule.code in ctx.settings.fee_overrides
-                                 else "様式の既定値"])
-        self.tabs.addTab(_table(["様式ID", "版", "名称", "公開日時", "状態"], template_rows),
-                         tr("admin_templates"))
-        self.tabs.addTab(_table(["様式", "手数料コード", "金額", "単位", "根拠"], fee_rows),
-                         tr("admin_fees"))
-        self.tabs.addTab(_table(["日時", "実行者", "操作", "対象", "詳細"], audit_rows),
-                         tr("admin_audit"))
+                fee_rows.append(
+                    [
+                        published.template.short_title["ja"],
+                        rule.code,
+                        f"{amount:,}円",
+                        per,
+                        "市の手数料表"
+                        if rule.code in ctx.settings.fee_overrides
+                        else "様式の既定値",
+                    ]
+                )
+        self.tabs.addTab(
+            _table(["様式ID", "版", "名称", "公開日時", "状態"], template_rows),
+            tr("admin_templates"),
+        )
+        self.tabs.addTab(
+            _table(["様式", "手数料コード", "金額", "単位", "根拠"], fee_rows), tr("admin_fees")
+        )
+        self.tabs.addTab(
+            _table(["日時", "実行者", "操作", "対象", "詳細"], audit_rows), tr("admin_audit")
+        )

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -49,7 +50,7 @@ class Page(QWidget):
         self.box.setContentsMargins(48, 24, 48, 24)
         self.box.setSpacing(24)
 
-    def render(self, view: ResidentView, tr: Tr) -> None:
+    def show_view(self, view: ResidentView, tr: Tr) -> None:
         raise NotImplementedError  # every page overrides it
 
     def clear(self) -> None:
@@ -68,7 +69,7 @@ class StartPage(Page):
         languages.addStretch(1)
         self.language_buttons: dict[str, QPushButton] = {}
         for lang in LANGUAGES:
-            b = button(lang.native_name, "small", lambda code=lang.code: flow.start(code))
+            b = button(lang.native_name, "small", partial(flow.start, lang.code))
             b.setObjectName(f"lang_{lang.code}")
             self.language_buttons[lang.code] = b
             languages.addWidget(b)
@@ -80,7 +81,7 @@ class StartPage(Page):
         self.box.addWidget(self.start_button, alignment=CENTER)
         self.box.addStretch(2)
 
-    def render(self, view: ResidentView, tr: Tr) -> None:
+    def show_view(self, view: ResidentView, tr: Tr) -> None:
         self.title.setText(tr("welcome"))
         self.subtitle.setText(tr("touch_to_start"))
         self.start_button.setText(tr("start"))
@@ -100,7 +101,7 @@ class ChoosePage(Page):
         self.box.addStretch(1)
         self._shown: tuple[object, ...] = ()
 
-    def render(self, view: ResidentView, tr: Tr) -> None:
+    def show_view(self, view: ResidentView, tr: Tr) -> None:
         self.title.setText(tr("choose_title"))
         if view.procedures == self._shown:
             return
@@ -108,7 +109,7 @@ class ChoosePage(Page):
         clear_layout(self.grid)
         for i, proc in enumerate(view.procedures):
             text = f"{proc.title}\n{proc.fee_note}"
-            tile = button(text, "tile", lambda pk=proc.template_pk: self.flow.choose(pk))
+            tile = button(text, "tile", partial(self.flow.choose, proc.template_pk))
             tile.setObjectName(f"procedure_{i}")
             self.grid.addWidget(tile, i // 2, i % 2)
 
@@ -127,7 +128,7 @@ class PlaceCardPage(Page):
             self.box.addWidget(w)
         self.box.addStretch(1)
 
-    def render(self, view: ResidentView, tr: Tr) -> None:
+    def show_view(self, view: ResidentView, tr: Tr) -> None:
         self.title.setText(tr("take_card" if self.taking else "place_card"))
         text = message_text(tr, view.message)
         self.alert.setText(text)
@@ -156,9 +157,12 @@ class BusyPage(Page):
         self.box.addWidget(self.bar)
         self.box.addStretch(2)
 
-    def render(self, view: ResidentView, tr: Tr) -> None:
-        key = {Screen.CHECKING_CARD: "checking_card", Screen.READING: "reading",
-               Screen.SUBMITTING: "submitting"}.get(view.screen, "loading")
+    def show_view(self, view: ResidentView, tr: Tr) -> None:
+        key = {
+            Screen.CHECKING_CARD: "checking_card",
+            Screen.READING: "reading",
+            Screen.SUBMITTING: "submitting",
+        }.get(view.screen, "loading")
         self.title.setText(tr(key))
 
 
@@ -178,7 +182,7 @@ class PinPage(Page):
         self.box.addWidget(self.keypad, alignment=CENTER)
         self.box.addWidget(self.note)
 
-    def render(self, view: ResidentView, tr: Tr) -> None:
+    def show_view(self, view: ResidentView, tr: Tr) -> None:
         self.title.setText(tr("enter_pin"))
         text = message_text(tr, view.message)
         self.alert.setText(text)
@@ -218,7 +222,7 @@ class NoticePage(Page):
         self.primary.clicked.connect(lambda: self._primary_action())
         self.secondary.clicked.connect(flow.request_help)
 
-    def render(self, view: ResidentView, tr: Tr) -> None:
+    def show_view(self, view: ResidentView, tr: Tr) -> None:
         self.secondary.setText(tr("call_staff"))
         if view.screen is Screen.LAST_TRY:
             warning = message_text(tr, view.message)
@@ -251,9 +255,13 @@ class RowsPanel(QFrame):
         self.grid.setVerticalSpacing(12)
         self.grid.setColumnStretch(1, 1)
 
-    def show_rows(self, view: ResidentView, tr: Tr,
-                  on_edit: Callable[[str], None] | None = None,
-                  editable: frozenset[str] = frozenset()) -> None:
+    def show_rows(
+        self,
+        view: ResidentView,
+        tr: Tr,
+        on_edit: Callable[[str], None] | None = None,
+        editable: frozenset[str] = frozenset(),
+    ) -> None:
         clear_layout(self.grid)
         for r, row in enumerate(view.rows):
             self.grid.addWidget(label(row.label, "header", wrap=False), r, 0)
@@ -263,7 +271,7 @@ class RowsPanel(QFrame):
             badge = label(tr(f"prov_{row.provenance.value}"), "badge", wrap=False)
             self.grid.addWidget(badge, r, 2, Qt.AlignmentFlag.AlignVCenter)
             if on_edit is not None and row.field_id in editable:
-                edit = button(tr("edit"), "small", lambda f=row.field_id: on_edit(f))
+                edit = button(tr("edit"), "small", partial(on_edit, row.field_id))
                 edit.setObjectName(f"edit_{row.field_id}")
                 self.grid.addWidget(edit, r, 3)
 
@@ -294,7 +302,7 @@ class ConfirmPage(Page):
         self.box.addWidget(self.note)
         self.box.addWidget(self.ok, alignment=Qt.AlignmentFlag.AlignRight)
 
-    def render(self, view: ResidentView, tr: Tr) -> None:
+    def show_view(self, view: ResidentView, tr: Tr) -> None:
         self.title.setText(tr("confirm_title"))
         self.rows.show_rows(view, tr)
         self.note.setText(tr("confirm_note"))
@@ -341,14 +349,15 @@ class QuestionPage(Page):
     def _mount(self, widgets: list[QWidget]) -> None:
         while self.input_area.count():
             item = self.input_area.takeAt(0)
-            if item.widget() is not None:
-                item.widget().setParent(self)  # keep the reusable widgets alive
-                item.widget().hide()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.setParent(self)  # keep the reusable widgets alive
+                widget.hide()
         for widget in widgets:
             self.input_area.addWidget(widget)
             widget.show()
 
-    def render(self, view: ResidentView, tr: Tr) -> None:
+    def show_view(self, view: ResidentView, tr: Tr) -> None:
         q = view.question
         if q is None:
             return
@@ -376,10 +385,11 @@ class QuestionPage(Page):
             self.next.show()
         else:  # choice, checkbox: one big button per answer, the tap is the answer
             clear_layout(self.choice_layout)
-            options = q.choices if q.kind is FieldKind.CHOICE else (
-                ("1", tr("yes")), ("0", tr("no")))
+            options = (
+                q.choices if q.kind is FieldKind.CHOICE else (("1", tr("yes")), ("0", tr("no")))
+            )
             for value, text in options:
-                b = button(text, "choice", lambda v=value: self.flow.answer(v))
+                b = button(text, "choice", partial(self.flow.answer, value))
                 b.setObjectName(f"choice_{value}")
                 b.setCheckable(True)
                 b.setChecked(value == q.value)
@@ -408,7 +418,7 @@ class ReviewPage(Page):
         self.box.addWidget(scrolling(self.rows), 1)
         self.box.addWidget(self.submit, alignment=Qt.AlignmentFlag.AlignRight)
 
-    def render(self, view: ResidentView, tr: Tr) -> None:
+    def show_view(self, view: ResidentView, tr: Tr) -> None:
         self.title.setText(tr("review_title"))
         self.note.setText(tr("review_note"))
         text = message_text(tr, view.message)
@@ -439,12 +449,13 @@ class SubmittedPage(Page):
         self.box.addWidget(self.ok, alignment=CENTER)
         self.box.addStretch(1)
 
-    def render(self, view: ResidentView, tr: Tr) -> None:
+    def show_view(self, view: ResidentView, tr: Tr) -> None:
         self.caption.setText(tr("ticket_label"))
         self.ticket.setText(view.ticket)
         self.wait.setText(tr("wait"))
-        self.fee.setText(tr("fee_due", amount=view.fee_total) if view.fee_total
-                         else tr("fee_none_due"))
+        self.fee.setText(
+            tr("fee_due", amount=view.fee_total) if view.fee_total else tr("fee_none_due")
+        )
         self.ok.setText(tr("done_button"))
 
     def clear(self) -> None:
@@ -457,4 +468,3 @@ def all_labels(widget: QWidget) -> list[str]:
     texts = [w.text() for w in widget.findChildren(QLabel)]
     texts += [w.text() for w in widget.findChildren(QPushButton)]
     return texts
-

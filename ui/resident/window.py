@@ -4,6 +4,7 @@ the idle overlay. It renders ``ResidentView`` snapshots and nothing else."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
@@ -34,12 +35,18 @@ from ui.widgets import StepBar, button, label
 
 STEP_KEYS = ("step_procedure", "step_card", "step_pin", "step_confirm", "step_done")
 #: screens with a 「もどる」 button, and those with 「やめる」
-BACK = {Screen.CHOOSE, Screen.PLACE_CARD, Screen.PIN, Screen.QUESTION, Screen.REVIEW,
-        Screen.ERROR}
-CANCEL = {Screen.CHOOSE, Screen.PLACE_CARD, Screen.PIN, Screen.LAST_TRY, Screen.CONFIRM,
-          Screen.QUESTION, Screen.REVIEW, Screen.ERROR}
-HELP = {Screen.PLACE_CARD, Screen.PIN, Screen.CONFIRM, Screen.QUESTION, Screen.REVIEW,
-        Screen.ERROR}
+BACK = {Screen.CHOOSE, Screen.PLACE_CARD, Screen.PIN, Screen.QUESTION, Screen.REVIEW, Screen.ERROR}
+CANCEL = {
+    Screen.CHOOSE,
+    Screen.PLACE_CARD,
+    Screen.PIN,
+    Screen.LAST_TRY,
+    Screen.CONFIRM,
+    Screen.QUESTION,
+    Screen.REVIEW,
+    Screen.ERROR,
+}
+HELP = {Screen.PLACE_CARD, Screen.PIN, Screen.CONFIRM, Screen.QUESTION, Screen.REVIEW, Screen.ERROR}
 
 
 class IdleOverlay(QFrame):
@@ -105,30 +112,38 @@ class ResidentWindow(QWidget):
         notice = NoticePage(flow)
         busy = BusyPage(flow)
         self.pages: dict[Screen, Page] = {
-            Screen.START: StartPage(flow), Screen.CHOOSE: ChoosePage(flow),
-            Screen.PLACE_CARD: PlaceCardPage(flow), Screen.CHECKING_CARD: busy,
-            Screen.PIN: PinPage(flow), Screen.LAST_TRY: notice, Screen.LOCKED: notice,
-            Screen.ERROR: notice, Screen.READING: busy, Screen.CONFIRM: ConfirmPage(flow),
-            Screen.QUESTION: QuestionPage(flow), Screen.REVIEW: ReviewPage(flow),
-            Screen.SUBMITTING: busy, Screen.SUBMITTED: SubmittedPage(flow),
+            Screen.START: StartPage(flow),
+            Screen.CHOOSE: ChoosePage(flow),
+            Screen.PLACE_CARD: PlaceCardPage(flow),
+            Screen.CHECKING_CARD: busy,
+            Screen.PIN: PinPage(flow),
+            Screen.LAST_TRY: notice,
+            Screen.LOCKED: notice,
+            Screen.ERROR: notice,
+            Screen.READING: busy,
+            Screen.CONFIRM: ConfirmPage(flow),
+            Screen.QUESTION: QuestionPage(flow),
+            Screen.REVIEW: ReviewPage(flow),
+            Screen.SUBMITTING: busy,
+            Screen.SUBMITTED: SubmittedPage(flow),
             Screen.TAKE_CARD: PlaceCardPage(flow, taking=True),
         }
         for page in dict.fromkeys(self.pages.values()):
             self.stack.addWidget(page)
         self.overlay = IdleOverlay(self, self._keep_alive)
         self.setStyleSheet(resident_stylesheet())
-        flow.subscribe(self.render)
-        self.render(flow.view())
+        flow.subscribe(self.show_view)
+        self.show_view(flow.view())
 
     # --- rendering -----------------------------------------------------------------------
-    def render(self, view: ResidentView) -> None:
+    def show_view(self, view: ResidentView) -> None:
         def t(key: str, **params: object) -> str:
             return tr(key, view.language, **params)
 
         if view.screen is Screen.START:
             self.clear_resident_data()
         page = self.pages[view.screen]
-        page.render(view, t)
+        page.show_view(view, t)
         self.stack.setCurrentWidget(page)
         self.steps.setVisible(view.step > 0)
         self.steps.set_steps([t(k) for k in STEP_KEYS], view.step)
@@ -162,7 +177,7 @@ class ResidentWindow(QWidget):
     # --- actions -------------------------------------------------------------------------
     def _keep_alive(self) -> None:
         self.flow.touch()
-        self.render(self.flow.view())
+        self.show_view(self.flow.view())
 
     def _toggle_scale(self) -> None:
         self.scale = 1.0 if self.scale > 1.0 else 1.25
@@ -176,16 +191,22 @@ class ResidentWindow(QWidget):
 class ActivityFilter(QObject):
     """Any touch, click or key inside the resident window counts as activity."""
 
-    KINDS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate,
-             QEvent.Type.KeyPress}
+    KINDS: ClassVar[set[QEvent.Type]] = {
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TouchUpdate,
+        QEvent.Type.KeyPress,
+    }
 
     def __init__(self, window: ResidentWindow) -> None:
         super().__init__(window)
         self._window = window
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        if event.type() in self.KINDS and isinstance(watched, QWidget) and (
-            watched is self._window or self._window.isAncestorOf(watched)
+        if (
+            event.type() in self.KINDS
+            and isinstance(watched, QWidget)
+            and (watched is self._window or self._window.isAncestorOf(watched))
         ):
             self._window.flow.touch()
         return False

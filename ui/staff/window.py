@@ -61,8 +61,9 @@ QFrame#panel { background: white; border: 1px solid #c9ccd1; border-radius: 6px;
 """
 
 
-def _btn(text: str, name: str, on_click: Callable[[], None], *, primary: bool = False,
-         shortcut: str = "") -> QPushButton:
+def _btn(
+    text: str, name: str, on_click: Callable[[], None], *, primary: bool = False, shortcut: str = ""
+) -> QPushButton:
     b = QPushButton(text)
     b.setObjectName(name)
     b.clicked.connect(lambda _checked=False: on_click())
@@ -84,8 +85,14 @@ def _label(text: str = "", role: str = "") -> QLabel:
 
 
 class StaffWindow(QWidget):
-    def __init__(self, ctx: AppContext, runner: Runner, flow: ResidentFlow | None = None,
-                 *, refresh_ms: int = 1500) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        runner: Runner,
+        flow: ResidentFlow | None = None,
+        *,
+        refresh_ms: int = 1500,
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.runner = runner
@@ -209,21 +216,27 @@ class StaffWindow(QWidget):
         self.message.setObjectName("message")
         rbox.addWidget(self.message)
         buttons = QHBoxLayout()
-        self.actions = {
-            "claim": _btn(tr("staff_claim"), "claim", self.claim, primary=True,
-                          shortcut="Ctrl+T"),
+        self.action_buttons = {
+            "claim": _btn(tr("staff_claim"), "claim", self.claim, primary=True, shortcut="Ctrl+T"),
             "release": _btn(tr("staff_release"), "release", self.release),
             "reject": _btn(tr("staff_reject"), "reject", self.reject),
-            "approve": _btn(tr("staff_approve_print"), "approve_print", self.approve_and_print,
-                            primary=True, shortcut="Ctrl+P"),
+            "approve": _btn(
+                tr("staff_approve_print"),
+                "approve_print",
+                self.approve_and_print,
+                primary=True,
+                shortcut="Ctrl+P",
+            ),
             "retry": _btn(tr("staff_retry_print"), "retry_print", self.retry_print),
-            "qr": _btn(tr("staff_issue_qr"), "issue_qr", self.issue_qr, primary=True,
-                       shortcut="Ctrl+Q"),
+            "qr": _btn(
+                tr("staff_issue_qr"), "issue_qr", self.issue_qr, primary=True, shortcut="Ctrl+Q"
+            ),
             "cash": _btn(tr("staff_cash"), "cash", self.pay_cash),
-            "complete": _btn(tr("staff_complete"), "complete", self.complete, primary=True,
-                             shortcut="Ctrl+D"),
+            "complete": _btn(
+                tr("staff_complete"), "complete", self.complete, primary=True, shortcut="Ctrl+D"
+            ),
         }
-        for b in self.actions.values():
+        for b in self.action_buttons.values():
             buttons.addWidget(b)
         rbox.addLayout(buttons)
 
@@ -272,15 +285,23 @@ class StaffWindow(QWidget):
         self.who.setText(tr("staff_signed_in", staff=staff))
         self.sign_out_button.show()
         self.pages.setCurrentIndex(1)
-        self.runner.submit("db", lambda: self._audit_sign(staff, "staff_sign_in"),
-                           lambda _r: None, self._show_error)
+        self.runner.submit(
+            "db",
+            lambda: self._audit_sign(staff, "staff_sign_in"),
+            lambda _r: None,
+            self._show_error,
+        )
         self.refresh_queue()
         self.queue_timer.start()
 
     def sign_out(self) -> None:
         staff = self.staff_id
-        self.runner.submit("db", lambda: self._audit_sign(staff, "staff_sign_out"),
-                           lambda _r: None, self._show_error)
+        self.runner.submit(
+            "db",
+            lambda: self._audit_sign(staff, "staff_sign_out"),
+            lambda _r: None,
+            self._show_error,
+        )
         self.staff_id = ""
         self.queue_timer.stop()
         self.payment_timer.stop()
@@ -294,19 +315,30 @@ class StaffWindow(QWidget):
         from kiosk import audit
 
         with self.ctx.db.write() as session:
-            audit.record(session, at=self.ctx.clock.now(), actor=staff, action=action,
-                         object_type="staff", object_id=staff)
+            audit.record(
+                session,
+                at=self.ctx.clock.now(),
+                actor=staff,
+                action=action,
+                object_type="staff",
+                object_id=staff,
+            )
 
     def _show_resident_state(self, view: ResidentView) -> None:
-        self.resident_state.setText(tr("staff_resident_screen",
-                                       screen=tr(f"screen_{view.screen.value}")))
+        self.resident_state.setText(
+            tr("staff_resident_screen", screen=tr(f"screen_{view.screen.value}"))
+        )
         self.help_banner.setVisible(view.help_requested)
 
     # --- queue -------------------------------------------------------------------------
     def refresh_queue(self) -> None:
         if self.staff_id:
-            self.runner.submit("db", self.ctx.applications.queue, self._show_queue,
-                               lambda exc: self.message.setText(tr(message_of(exc)[0])))
+            self.runner.submit(
+                "db",
+                self.ctx.applications.queue,
+                self._show_queue,
+                lambda exc: self.message.setText(tr(message_of(exc)[0])),
+            )
 
     def _show_queue(self, items: list[QueueItem]) -> None:
         selected = self.current.id if self.current else None
@@ -316,9 +348,11 @@ class StaffWindow(QWidget):
         for item in items:
             minutes = _minutes_since(item.submitted_at, now)
             who = f"  {item.claimed_by}" if item.claimed_by else ""
-            text = (f"{item.ticket}  {item.template_title}\n"
-                    f"{tr('status_' + item.status.value)}  "
-                    f"{tr('staff_minutes_waiting', n=minutes)}{who}")
+            text = (
+                f"{item.ticket}  {item.template_title}\n"
+                f"{tr('status_' + item.status.value)}  "
+                f"{tr('staff_minutes_waiting', n=minutes)}{who}"
+            )
             entry = QListWidgetItem(text)
             entry.setData(Qt.ItemDataRole.UserRole, item.id)
             self.queue.addItem(entry)
@@ -345,15 +379,20 @@ class StaffWindow(QWidget):
         self.runner.submit("db", both, lambda r: self._show_detail(*r), self._show_error)
 
     # --- detail ------------------------------------------------------------------------
-    def _show_detail(self, detail: ApplicationDetail | None,
-                     payment: PaymentView | None = None) -> None:
+    def _show_detail(
+        self, detail: ApplicationDetail | None, payment: PaymentView | None = None
+    ) -> None:
         # a refresh of the same application must not undo the clerk's 本人確認 tick
-        keep_identity = (detail is not None and self.current is not None
-                         and self.current.id == detail.id and self.identity.isChecked())
+        keep_identity = (
+            detail is not None
+            and self.current is not None
+            and self.current.id == detail.id
+            and self.identity.isChecked()
+        )
         self.current, self.payment = detail, payment
         self.table.setRowCount(0)
         self.correct_field.clear()
-        for b in self.actions.values():
+        for b in self.action_buttons.values():
             b.setEnabled(False)
         self.correct_panel.hide()
         self.reject_reason.hide()
@@ -369,14 +408,16 @@ class StaffWindow(QWidget):
         self.heading.setText(f"{detail.ticket}  {t.title['ja']}")
         claimed = tr("staff_claimed_by", staff=detail.claimed_by) if detail.claimed_by else ""
         self.status_line.setText(
-            f"{tr('staff_status')}: {tr('status_' + detail.status.value)}  {claimed}")
+            f"{tr('staff_status')}: {tr('status_' + detail.status.value)}  {claimed}"
+        )
         for f in t.fields:
             stored = detail.values.get(f.id)
             row = self.table.rowCount()
             self.table.insertRow(row)
             self.table.setItem(row, 0, QTableWidgetItem(f.label["ja"]))
-            self.table.setItem(row, 1, QTableWidgetItem(
-                display_value(f, stored.value if stored else "", "ja")))
+            self.table.setItem(
+                row, 1, QTableWidgetItem(display_value(f, stored.value if stored else "", "ja"))
+            )
             source = tr("prov_" + stored.provenance.value) if stored else ""
             self.table.setItem(row, 2, QTableWidgetItem(source))
             if f.filled_by is not FilledBy.SYSTEM or f.source is None:
@@ -388,16 +429,19 @@ class StaffWindow(QWidget):
         self.identity.setChecked(detail.identity_confirmed or (keep_identity and mine))
         self.correct_panel.setVisible(mine)
         self.reject_reason.setVisible(mine)
-        a = self.actions
+        a = self.action_buttons
         a["claim"].setEnabled(detail.status is Status.SUBMITTED)
         for name in ("release", "reject", "approve"):
             a[name].setEnabled(mine)
         a["retry"].setEnabled(detail.status is Status.APPROVED)
         a["qr"].setEnabled(detail.status is Status.PRINTED and detail.fee.total > 0)
-        a["cash"].setEnabled(detail.status in (Status.PRINTED, Status.AWAITING_PAYMENT)
-                             and detail.fee.total > 0)
-        a["complete"].setEnabled(detail.status is Status.PAID or (
-            detail.status is Status.PRINTED and detail.fee.total == 0))
+        a["cash"].setEnabled(
+            detail.status in (Status.PRINTED, Status.AWAITING_PAYMENT) and detail.fee.total > 0
+        )
+        a["complete"].setEnabled(
+            detail.status is Status.PAID
+            or (detail.status is Status.PRINTED and detail.fee.total == 0)
+        )
         self._show_payment(payment)
 
     def _show_payment(self, payment: PaymentView | None) -> None:
@@ -406,8 +450,10 @@ class StaffWindow(QWidget):
             return
         if payment.status is OrderStatus.OPEN and payment.qr_content:
             self.qr.set_data(payment.qr_content)
-            self.qr_text.setText(f"{tr('staff_payment_qr')}\n"
-                                 f"{tr('staff_payment_waiting', amount=f'{payment.amount:,}')}")
+            self.qr_text.setText(
+                f"{tr('staff_payment_qr')}\n"
+                f"{tr('staff_payment_waiting', amount=f'{payment.amount:,}')}"
+            )
             self.qr_panel.show()
             self.payment_timer.start()
         elif payment.status is OrderStatus.PAID:
@@ -447,8 +493,11 @@ class StaffWindow(QWidget):
             self.correct_reason.clear()
             self._reload()
 
-        self._run("db", lambda: self.ctx.applications.correct(app_id, staff, field_id, value,
-                                                              reason), done)
+        self._run(
+            "db",
+            lambda: self.ctx.applications.correct(app_id, staff, field_id, value, reason),
+            done,
+        )
 
     def reject(self) -> None:
         reason = self.reject_reason.text().strip()
@@ -456,8 +505,7 @@ class StaffWindow(QWidget):
             self.message.setText(tr("staff_reject_reason"))
             return
         app_id, staff = self._app_id(), self.staff_id
-        self._run("db", lambda: self.ctx.applications.reject(app_id, staff, reason),
-                  self._reload)
+        self._run("db", lambda: self.ctx.applications.reject(app_id, staff, reason), self._reload)
         self.reject_reason.clear()
 
     def approve_and_print(self) -> None:
@@ -472,8 +520,9 @@ class StaffWindow(QWidget):
 
     def retry_print(self) -> None:
         app_id, staff = self._app_id(), self.staff_id
-        self._run("printer", lambda: self.ctx.printing.print_application(app_id, staff),
-                  self._printed)
+        self._run(
+            "printer", lambda: self.ctx.printing.print_application(app_id, staff), self._printed
+        )
 
     def _printed(self, outcome: PrintOutcome) -> None:
         self._reload()
@@ -496,8 +545,9 @@ class StaffWindow(QWidget):
             if view is not None and view.status is not OrderStatus.OPEN:
                 self._reload()
 
-        self.runner.submit("payment", lambda: self.ctx.payments.poll(app_id), done,
-                           self._show_error)
+        self.runner.submit(
+            "payment", lambda: self.ctx.payments.poll(app_id), done, self._show_error
+        )
 
     def pay_cash(self) -> None:
         app_id, staff = self._app_id(), self.staff_id
