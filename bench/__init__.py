@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` prints JSON figures. They are measurements, not tests."""
