@@ -52,9 +52,7 @@ def bench_startup(runs: int) -> dict[str, Any]:
     return {
         "fresh_data_dir_median_s": round(statistics.median(f for f, _ in fresh), 3),
         "existing_data_dir_median_s": round(statistics.median(f for f, _ in warm), 3),
-        "existing_data_dir_process_wall_median_s": round(
-            statistics.median(w for _, w in warm), 3
-        ),
+        "existing_data_dir_process_wall_median_s": round(statistics.median(w for _, w in warm), 3),
         "runs": runs,
     }
 

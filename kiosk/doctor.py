@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -31,8 +32,12 @@ def _package(module: str, pip_name: str, blocking: bool = True) -> Check:
             f"make setup-run (or: .venv/bin/pip install {pip_name})",
             blocking,
         )
-    version = getattr(mod, "__version__", "") or getattr(mod, "VERSION", "")
-    return Check(f"python: {pip_name}", True, str(version))
+    del mod
+    try:
+        version = importlib.metadata.version(pip_name)
+    except importlib.metadata.PackageNotFoundError:
+        version = "(version unknown)"
+    return Check(f"python: {pip_name}", True, version)
 
 
 def check_packages() -> list[Check]:

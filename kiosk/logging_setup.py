@@ -32,7 +32,10 @@ class RedactingFilter(logging.Filter):
 
 
 def setup_logging(log_dir: Path | None, *, verbose: bool = False) -> None:
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    """INFO and up to the rotating log file; the console shows warnings (all with verbose)."""
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    handlers: list[logging.Handler] = [console]
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
         from logging.handlers import RotatingFileHandler
