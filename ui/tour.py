@@ -132,7 +132,8 @@ def resident_part(t: Tour, reader: SimulatedCardReader, clock: ShiftableClock) -
             t.click(r, "question_next")
         elif q.field_id.endswith("kana"):
             _type_kana(t, r, KANA_ANSWER)
-            t.click(r, "question_next")
+            t.shot(r, "resident-kana-typed")
+            t.click(r, "kana_next")
         else:
             t.click(r, f"choice_{ANSWERS[q.field_id]}")
         t.settle(0.05)

@@ -70,7 +70,7 @@ def resident_applies(qtbot: QtBot, kiosk: Kiosk) -> str:
         elif question.field_id == "applicant_kana":
             for ch in "たかさき":
                 click(qtbot, r, f"kana_{ch}")
-            click(qtbot, r, "question_next")
+            click(qtbot, r, "kana_next")
         else:
             click(qtbot, r, f"choice_{ANSWERS[question.field_id]}")
         qtbot.waitUntil(

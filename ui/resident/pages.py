@@ -47,8 +47,8 @@ class Page(QWidget):
         super().__init__()
         self.flow = flow
         self.box = QVBoxLayout(self)
-        self.box.setContentsMargins(48, 24, 48, 24)
-        self.box.setSpacing(24)
+        self.box.setContentsMargins(48, 12, 48, 12)
+        self.box.setSpacing(20)
 
     def show_view(self, view: ResidentView, tr: Tr) -> None:
         raise NotImplementedError  # every page overrides it
@@ -274,6 +274,10 @@ class RowsPanel(QFrame):
                 edit = button(tr("edit"), "small", partial(on_edit, row.field_id))
                 edit.setObjectName(f"edit_{row.field_id}")
                 self.grid.addWidget(edit, r, 3)
+        # rows keep their natural height; the free space goes below the last one
+        for r in range(self.grid.rowCount()):
+            self.grid.setRowStretch(r, 0)
+        self.grid.setRowStretch(len(view.rows), 1)
 
     def clear(self) -> None:
         clear_layout(self.grid)
@@ -335,8 +339,17 @@ class QuestionPage(Page):
         self.kana_display.setObjectName("kana_display")
         self.kana = KanaKeyboard()
         self.kana.text_changed.connect(self.kana_display.setText)
+        # the typed text and 「つぎへ」 share one row so the keyboard fits a 1080-line screen
+        self.kana_row = QWidget()
+        kana_row = QHBoxLayout(self.kana_row)
+        kana_row.setContentsMargins(0, 0, 0, 0)
+        self.kana_next = button("", "primary", self._submit)
+        self.kana_next.setObjectName("kana_next")
+        kana_row.addWidget(self.kana_display, 1)
+        kana_row.addWidget(self.kana_next)
         self.choice_box = QWidget()
-        self.choice_layout = QVBoxLayout(self.choice_box)
+        self.choice_layout = QGridLayout(self.choice_box)
+        self.choice_layout.setSpacing(20)
         self._kind: FieldKind | None = None
         self._field = ""
 
@@ -381,19 +394,21 @@ class QuestionPage(Page):
         elif q.kind is FieldKind.KANA:
             if new_question:
                 self.kana.set_text(q.value)
-            self._mount([self.kana_display, self.kana])
-            self.next.show()
+            self.kana_next.setText(tr("next"))
+            self._mount([self.kana_row, self.kana])
+            self.next.hide()
         else:  # choice, checkbox: one big button per answer, the tap is the answer
             clear_layout(self.choice_layout)
             options = (
                 q.choices if q.kind is FieldKind.CHOICE else (("1", tr("yes")), ("0", tr("no")))
             )
-            for value, text in options:
+            columns = 2 if len(options) > 4 else 1  # long lists in two columns, no scrolling
+            for i, (value, text) in enumerate(options):
                 b = button(text, "choice", partial(self.flow.answer, value))
                 b.setObjectName(f"choice_{value}")
                 b.setCheckable(True)
                 b.setChecked(value == q.value)
-                self.choice_layout.addWidget(b)
+                self.choice_layout.addWidget(b, i // columns, i % columns)
             self._mount([self.choice_box])
             self.next.hide()
 

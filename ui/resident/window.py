@@ -79,7 +79,8 @@ class ResidentWindow(QWidget):
         self.setWindowTitle(f"{municipality} {department} — 書かない窓口")
         self.theme, self.scale = "standard", 1.0
         root = QVBoxLayout(self)
-        root.setContentsMargins(24, 16, 24, 16)
+        root.setContentsMargins(24, 12, 24, 12)
+        root.setSpacing(8)
         header = QHBoxLayout()
         header.addWidget(label(f"{municipality}　{department}", "header", wrap=False))
         header.addStretch(1)
