@@ -210,3 +210,40 @@ def test_staff_sees_the_resident_step_and_a_call_for_help(qtbot: QtBot, kiosk: K
     click(qtbot, r, "call_staff")
     qtbot.waitUntil(lambda: s.help_banner.isVisible(), timeout=3000)
     assert r.help_banner.isVisible()
+
+
+def test_clerk_corrects_values_with_a_reason(qtbot: QtBot, kiosk: Kiosk) -> None:
+    ticket = resident_applies(qtbot, kiosk)
+    s = kiosk.staff
+    qtbot.keyClicks(s.staff_input, "S7")
+    click(qtbot, s, "sign_in")
+    qtbot.waitUntil(lambda: s.select_ticket(ticket), timeout=5000)
+    qtbot.waitUntil(lambda: s.current is not None, timeout=5000)
+    click(qtbot, s, "claim")
+    qtbot.waitUntil(lambda: s.correct_panel.isVisible(), timeout=5000)
+
+    def choose_field(field_id: str) -> None:
+        s.correct_field.setCurrentIndex(s.correct_field.findData(field_id))
+
+    choose_field("copies")  # a number: typed
+    assert s.correct_value.isVisible()
+    assert not s.correct_choice.isVisible()
+    qtbot.keyClicks(s.correct_value, "3")
+    click(qtbot, s, "correct_save")  # no reason: refused with a message
+    qtbot.waitUntil(lambda: "理由" in s.message.text(), timeout=5000)
+    s.correct_reason.setText("本人の申出")  # QTest cannot type kanji
+    click(qtbot, s, "correct_save")
+    qtbot.waitUntil(lambda: "900" in s.fee_line.text(), timeout=5000)
+
+    choose_field("purpose")  # a choice: picked from the template's labels
+    assert s.correct_choice.isVisible()
+    s.correct_choice.setCurrentIndex(s.correct_choice.findData("pension"))
+    s.correct_reason.setText("提出先の確認")
+    click(qtbot, s, "correct_save")
+
+    def purpose() -> str:
+        return s.current.values["purpose"].value if s.current else ""
+
+    qtbot.waitUntil(lambda: purpose() == "pension", timeout=5000)
+    assert s.current is not None
+    assert s.current.values["purpose"].provenance.value == "staff"

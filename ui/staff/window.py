@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from devices.payment import OrderStatus
 from forms.display import display_value
-from forms.model import FilledBy
+from forms.model import FieldKind, FilledBy
 from kiosk.applications import ApplicationDetail, QueueItem
 from kiosk.context import AppContext
 from kiosk.errors import message_of
@@ -202,8 +202,13 @@ class StaffWindow(QWidget):
         self.correct_reason = QLineEdit()
         self.correct_reason.setObjectName("correct_reason")
         self.correct_reason.setPlaceholderText(tr("staff_correction_reason"))
+        # choice fields are corrected by choosing, never by typing an internal code
+        self.correct_choice = QComboBox()
+        self.correct_choice.setObjectName("correct_choice")
+        self.correct_field.currentIndexChanged.connect(self._on_correct_field)
         cgrid.addWidget(self.correct_field, 0, 0)
         cgrid.addWidget(self.correct_value, 0, 1)
+        cgrid.addWidget(self.correct_choice, 0, 1)
         cgrid.addWidget(self.correct_reason, 0, 2)
         cgrid.addWidget(_btn("保存", "correct_save", self.save_correction), 0, 3)
         rbox.addWidget(self.correct_panel)
@@ -382,13 +387,10 @@ class StaffWindow(QWidget):
     def _show_detail(
         self, detail: ApplicationDetail | None, payment: PaymentView | None = None
     ) -> None:
+        same = detail is not None and self.current is not None and self.current.id == detail.id
         # a refresh of the same application must not undo the clerk's 本人確認 tick
-        keep_identity = (
-            detail is not None
-            and self.current is not None
-            and self.current.id == detail.id
-            and self.identity.isChecked()
-        )
+        keep_identity = same and self.identity.isChecked()
+        editing = self.correct_field.currentData() if same else None
         self.current, self.payment = detail, payment
         self.table.setRowCount(0)
         self.correct_field.clear()
@@ -405,6 +407,7 @@ class StaffWindow(QWidget):
             self.identity.setChecked(False)
             return
         t = detail.template
+        self.correct_field.blockSignals(True)
         self.heading.setText(f"{detail.ticket}  {t.title['ja']}")
         claimed = tr("staff_claimed_by", staff=detail.claimed_by) if detail.claimed_by else ""
         self.status_line.setText(
@@ -415,13 +418,20 @@ class StaffWindow(QWidget):
             row = self.table.rowCount()
             self.table.insertRow(row)
             self.table.setItem(row, 0, QTableWidgetItem(f.label["ja"]))
-            self.table.setItem(
-                row, 1, QTableWidgetItem(display_value(f, stored.value if stored else "", "ja"))
-            )
+            raw = stored.value if stored else ""
+            shown = display_value(f, raw, "ja")
+            if f.kind is FieldKind.CHECKBOX:
+                shown = tr("yes" if raw == "1" else "no")
+            self.table.setItem(row, 1, QTableWidgetItem(shown))
             source = tr("prov_" + stored.provenance.value) if stored else ""
             self.table.setItem(row, 2, QTableWidgetItem(source))
             if f.filled_by is not FilledBy.SYSTEM or f.source is None:
                 self.correct_field.addItem(f.label["ja"], f.id)
+        self.correct_field.blockSignals(False)
+        # keep the field the clerk was correcting selected across refreshes
+        index = self.correct_field.findData(editing) if editing is not None else -1
+        self.correct_field.setCurrentIndex(max(index, 0))
+        self._on_correct_field()
         self.table.resizeColumnToContents(0)
         self.fee_line.setText(f"{tr('staff_fee')}: {detail.fee.total:,}円")
         mine = detail.status is Status.IN_REVIEW and detail.claimed_by == self.staff_id
@@ -483,7 +493,12 @@ class StaffWindow(QWidget):
     def save_correction(self) -> None:
         app_id, staff = self._app_id(), self.staff_id
         field_id = self.correct_field.currentData()
-        value, reason = self.correct_value.text(), self.correct_reason.text()
+        reason = self.correct_reason.text()
+        value = (
+            str(self.correct_choice.currentData())
+            if not self.correct_choice.isHidden()
+            else self.correct_value.text()
+        )
 
         def done(problem: object) -> None:
             if problem is not None:
@@ -498,6 +513,22 @@ class StaffWindow(QWidget):
             lambda: self.ctx.applications.correct(app_id, staff, field_id, value, reason),
             done,
         )
+
+    def _on_correct_field(self) -> None:
+        field_id = self.correct_field.currentData()
+        if self.current is None or field_id is None:
+            return
+        f = self.current.template.field(str(field_id))
+        options: list[tuple[str, str]] = []
+        if f.kind is FieldKind.CHOICE:
+            options = [(c.value, c.label["ja"]) for c in f.choices]
+        elif f.kind is FieldKind.CHECKBOX:
+            options = [("1", tr("yes")), ("0", tr("no"))]
+        self.correct_choice.clear()
+        for value, text in options:
+            self.correct_choice.addItem(text, value)
+        self.correct_choice.setVisible(bool(options))
+        self.correct_value.setVisible(not options)
 
     def reject(self) -> None:
         reason = self.reject_reason.text().strip()
