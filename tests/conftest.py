@@ -22,16 +22,34 @@ from devices.registry import Devices
 from kiosk.clock import FakeClock
 from kiosk.config import Settings, load_settings
 from kiosk.context import AppContext, build_context
+from tests.helpers.postgres import PostgresServer
 
 if os.environ.get("QT_QPA_FONTDIR") == "":
     del os.environ["QT_QPA_FONTDIR"]
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole run, on loopback, stopped at the end."""
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that uses the database runs against SQLite and PostgreSQL, since their
+    locking and transaction behaviour differ (CONC-05)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'kiosk.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(
-        data_dir=tmp_path / "data", database_url=os.environ.get("KIOSK_TEST_DATABASE_URL")
-    )
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return load_settings(data_dir=tmp_path / "data", database_url=database_url)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ run_pkgs=(
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
 )
 # Test-only tools: never installed on a counter PC by `make demo`.
-test_pkgs=(poppler-utils vsmartcard-vpcd)
+test_pkgs=(poppler-utils vsmartcard-vpcd postgresql)
 
 wanted=("${run_pkgs[@]}")
 [[ $mode == test ]] && wanted+=("${test_pkgs[@]}")

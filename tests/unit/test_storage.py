@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,15 +11,21 @@ from sqlalchemy import event, select, text
 from kiosk.clock import FakeClock
 from kiosk.config import load_settings
 from kiosk.context import AppContext, open_database
+from kiosk.storage.db import Database
 from kiosk.storage.migrate import current_revision, head_revision
 from kiosk.storage.models import FormTemplateRow
 from kiosk.templates_repo import PublishedTemplateImmutable
 
 
-def test_sqlite_connections_have_the_required_pragmas(ctx: AppContext) -> None:
-    if not ctx.db.is_sqlite:
-        pytest.skip("SQLite-specific pragmas")  # the suite also runs against PostgreSQL
-    with ctx.db.read() as session:
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    db = open_database(load_settings(tmp_path / "sqlite"), FakeClock())
+    yield db
+    db.dispose()
+
+
+def test_sqlite_connections_have_the_required_pragmas(sqlite_db: Database) -> None:
+    with sqlite_db.read() as session:
         got = {
             name: session.execute(text(f"PRAGMA {name}")).scalar()
             for name in (
@@ -38,21 +45,21 @@ def test_sqlite_connections_have_the_required_pragmas(ctx: AppContext) -> None:
     }
 
 
-def test_write_transactions_begin_immediate_and_reads_do_not(ctx: AppContext) -> None:
+def test_write_transactions_begin_immediate_and_reads_do_not(sqlite_db: Database) -> None:
     statements: list[str] = []
 
     def capture(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         if statement.startswith("BEGIN"):
             statements.append(statement)
 
-    event.listen(ctx.db.engine, "before_cursor_execute", capture)
+    event.listen(sqlite_db.engine, "before_cursor_execute", capture)
     try:
-        with ctx.db.write() as session:
+        with sqlite_db.write() as session:
             session.execute(text("SELECT 1"))
-        with ctx.db.read() as session:
+        with sqlite_db.read() as session:
             session.execute(text("SELECT 1"))
     finally:
-        event.remove(ctx.db.engine, "before_cursor_execute", capture)
+        event.remove(sqlite_db.engine, "before_cursor_execute", capture)
     assert statements == ["BEGIN IMMEDIATE", "BEGIN"]
 
 
@@ -88,3 +95,9 @@ def test_published_templates_are_immutable(ctx: AppContext) -> None:
         row = session.scalars(select(FormTemplateRow)).first()
         assert row is not None
         row.active = False
+
+
+def test_the_schema_is_at_head_on_every_backend(ctx: AppContext) -> None:
+    assert current_revision(ctx.db) == head_revision(ctx.db)
+    with ctx.db.read() as session:
+        assert len(session.scalars(select(FormTemplateRow)).all()) == 3
