@@ -74,6 +74,25 @@ STEP: dict[Screen, int] = {
     Screen.TAKE_CARD: 5,
 }
 BUSY = frozenset({Screen.CHECKING_CARD, Screen.READING, Screen.SUBMITTING})
+#: a busy screen that lasts longer than this ends the session with an error (hung device)
+BUSY_DEADLINE_S = 30.0
+#: screens on which the reader is watched: arrival, removal, or a card taken away early
+WATCH_CARD = frozenset(
+    {
+        Screen.PLACE_CARD,
+        Screen.PIN,
+        Screen.LAST_TRY,
+        Screen.LOCKED,
+        Screen.CONFIRM,
+        Screen.QUESTION,
+        Screen.REVIEW,
+        Screen.TAKE_CARD,
+    }
+)
+#: screens that show data read from the card: removing the card there wipes the session
+AFTER_READ = frozenset({Screen.CONFIRM, Screen.QUESTION, Screen.REVIEW})
+#: errors after which placing the card again can help; the others need a clerk
+RETRYABLE = frozenset({"not_mynumber", "reader_error", "card_error", "removed"})
 #: screens on which the idle timer runs (not the attract screen, not while working)
 TIMED = frozenset(Screen) - BUSY - {Screen.START}
 
@@ -135,6 +154,10 @@ class ResidentView:
     fee_total: int = 0
     idle_seconds_left: int | None = None
     help_requested: bool = False
+    #: changes whenever a resident's session ends: the UI clears every page then
+    generation: int = 0
+    #: on the error screen: whether 「カードを置き直す」 can help
+    retryable: bool = False
 
 
 @dataclass
@@ -146,6 +169,7 @@ class _Session:
     template: PublishedTemplate | None = None
     pin: list[str] = field(default_factory=list)
     tries_left: int | None = None
+    last_try_accepted: bool = False
     card: CardData | None = None
     values: dict[str, FilledValue] = field(default_factory=dict)
     questions: list[str] = field(default_factory=list)
@@ -188,6 +212,8 @@ class ResidentFlow:
         self._screen = Screen.START
         self._last_touch = clock.monotonic()
         self._card_poll_busy = False
+        self._loading = False
+        self._busy_since: float | None = None
         #: ended sessions, by reason; the UI counts on this only for tests and the audit
         self.ended: list[str] = []
 
@@ -227,6 +253,8 @@ class ResidentFlow:
             fee_total=s.fee_total,
             idle_seconds_left=idle_left,
             help_requested=s.help_requested,
+            generation=s.generation,
+            retryable=bool(s.message and s.message.key in RETRYABLE and s.template),
         )
 
     def _procedure(self, published: PublishedTemplate, lang: str) -> Procedure:
@@ -284,7 +312,17 @@ class ResidentFlow:
             problem=s.question_problem,
         )
 
+    @property
+    def watching_card(self) -> bool:
+        return self._screen in WATCH_CARD
+
     def _go(self, screen: Screen) -> None:
+        if screen in BUSY and self._screen not in BUSY:
+            self._busy_since = self._clock.monotonic()
+        elif screen not in BUSY:
+            if self._busy_since is not None:  # a long wait is not the resident's idleness
+                self._last_touch = self._clock.monotonic()
+            self._busy_since = None
         self._screen = screen
         self._emit()
 
@@ -329,14 +367,23 @@ class ResidentFlow:
             self._emit()
 
     def start(self, language: str | None = None) -> None:
+        if self._screen is not Screen.START or self._loading:
+            return  # a double tap must not restart a session that is under way
         if language:
             self._s.language = language
         self.touch()
-        self._run("db", self._templates.active, self._on_procedures, self._show_error)
+        self._loading = True
+        self._run("db", self._templates.active, self._on_procedures, self._on_load_failed)
 
     def _on_procedures(self, procedures: list[PublishedTemplate]) -> None:
+        self._loading = False
         self._procedures = procedures
-        self._go(Screen.CHOOSE)
+        if self._screen is Screen.START:
+            self._go(Screen.CHOOSE)
+
+    def _on_load_failed(self, exc: BaseException) -> None:
+        self._loading = False
+        self._show_error(exc)
 
     def set_language(self, language: str) -> None:
         self._s.language = language
@@ -366,7 +413,9 @@ class ResidentFlow:
                 self._emit()
             case Screen.QUESTION:
                 s.question_problem = None
-                self._go(Screen.REVIEW if s.back_to_review else Screen.CONFIRM)
+                target = Screen.REVIEW if s.back_to_review else Screen.CONFIRM
+                s.back_to_review = False
+                self._go(target)
             case Screen.REVIEW if s.questions:
                 s.question_index = len(s.questions) - 1
                 self._go(Screen.QUESTION)
@@ -382,19 +431,30 @@ class ResidentFlow:
 
     # --- intents: card and PIN -------------------------------------------------------
     def poll_card(self) -> None:
-        """Called periodically by the UI while waiting for a card to arrive or leave."""
-        if self._screen not in (Screen.PLACE_CARD, Screen.TAKE_CARD) or self._card_poll_busy:
+        """Called periodically by the UI while the reader is watched (``watching_card``)."""
+        if self._screen not in WATCH_CARD or self._card_poll_busy:
             return
         self._card_poll_busy = True
 
         def done(state: Any) -> None:
             self._card_poll_busy = False
-            if self._screen is Screen.PLACE_CARD and state.card_present:
+            screen = self._screen
+            if screen is Screen.PLACE_CARD and state.card_present:
                 self._check_card()
-            elif self._screen is Screen.PLACE_CARD and not state.reader_present:
+            elif screen is Screen.PLACE_CARD and not state.reader_present:
                 self._show_error_key("no_reader")
-            elif self._screen is Screen.TAKE_CARD and not state.card_present:
+            elif screen is Screen.TAKE_CARD and not state.card_present:
                 self._end("completed" if self._s.ticket else "cancelled")
+            elif state.card_present:
+                pass
+            elif screen in AFTER_READ:
+                self._end("card_removed")  # the resident left with the card: wipe at once
+            elif screen in (Screen.PIN, Screen.LAST_TRY):
+                self._s.pin.clear()
+                self._s.message = Message("removed")
+                self._go(Screen.PLACE_CARD)
+            elif screen is Screen.LOCKED:
+                self._end("card_removed")
 
         def failed(exc: BaseException) -> None:
             self._card_poll_busy = False
@@ -424,12 +484,18 @@ class ResidentFlow:
         s.pin.clear()
         if isinstance(exc, WrongPin):
             s.tries_left = exc.tries_left
+            s.last_try_accepted = False
             s.message = Message("wrong_pin", (("n", exc.tries_left),))
             self._go(Screen.LAST_TRY if exc.tries_left == 1 else Screen.PIN)
         elif isinstance(exc, PinLocked):
             s.tries_left = 0
             self._go(Screen.LOCKED)
-        elif isinstance(exc, CardRemoved | NoCard):
+        elif isinstance(exc, CardRemoved):
+            # the card left during the read: a try may have been spent (PIN-04)
+            s.last_try_accepted = False
+            s.message = Message("removed_try_used")
+            self._go(Screen.PLACE_CARD)
+        elif isinstance(exc, NoCard):
             s.message = Message("removed")
             self._go(Screen.PLACE_CARD)
         else:
@@ -437,13 +503,18 @@ class ResidentFlow:
 
     def retry_card(self) -> None:
         """「カードを置き直す」 after an error: wait for the card again."""
-        if self._screen is Screen.ERROR:
-            self._s.message = None
-            self._go(Screen.PLACE_CARD)
-            self.poll_card()
+        if self._screen is not Screen.ERROR:
+            return
+        if self._s.template is None:  # nothing chosen yet: start over
+            self._end("error")
+            return
+        self._s.message = None
+        self._go(Screen.PLACE_CARD)
+        self.poll_card()
 
     def accept_last_try(self) -> None:
         if self._screen is Screen.LAST_TRY:
+            self._s.last_try_accepted = True
             self._go(Screen.PIN)
 
     def pin_digit(self, digit: str) -> None:
@@ -469,10 +540,22 @@ class ResidentFlow:
         pin = "".join(s.pin)
         s.pin.clear()  # the digits live only until the command is handed to the reader
         s.message = None
-        include_my_number = s.template.template.needs_my_number
+        read = partial(
+            _verify_and_read,
+            self._reader,
+            pin,
+            include_my_number=s.template.template.needs_my_number,
+            last_try_accepted=s.last_try_accepted,
+        )
         self._go(Screen.READING)
-        read = partial(self._reader.read, pin, include_my_number=include_my_number)
-        self._run("card", read, self._on_card_read, self._on_card_error)
+        self._run("card", read, self._on_read_result, self._on_card_error)
+
+    def _on_read_result(self, result: CardData | int) -> None:
+        if isinstance(result, int):  # one try left on this card: warn before any VERIFY
+            self._s.tries_left = result
+            self._go(Screen.LAST_TRY)
+        else:
+            self._on_card_read(result)
 
     def _on_card_read(self, card: CardData) -> None:
         s = self._s
@@ -577,7 +660,15 @@ class ResidentFlow:
         self.poll_card()
 
     def tick(self) -> None:
-        """Called about once a second by the UI: idle warning and reset."""
+        """Called about once a second by the UI: idle warning and reset, hung devices."""
+        if self._screen in BUSY and self._busy_since is not None:
+            if self._clock.monotonic() - self._busy_since > BUSY_DEADLINE_S:
+                log.error("resident flow: %s took too long", self._screen.value)
+                self._abandon_draft("timeout")
+                self._new_session(language=self._s.language)
+                self._s.message = Message("device_timeout")
+                self._go(Screen.ERROR)
+            return
         if self._screen not in TIMED:
             return
         idle = self.idle_seconds
@@ -604,9 +695,33 @@ class ResidentFlow:
         self._s = _Session(generation=self._generation, language=language)
         self._card_poll_busy = False
 
+    def close(self) -> None:
+        """The app is shutting down: drop the resident's draft now, on this thread."""
+        draft_id = self._s.draft_id
+        self._new_session()
+        if draft_id is not None:
+            try:
+                self._apps.abandon_draft(draft_id, "shutdown")
+            except Exception:
+                log.exception("could not abandon the draft at shutdown")
+
     def _end(self, reason: str) -> None:
         self._abandon_draft(reason)
         self._new_session()
         self.ended.append(reason)
         log.info("resident session ended: %s", reason)
         self._go(Screen.START)
+
+
+def _verify_and_read(
+    reader: CardReader, pin: str, *, include_my_number: bool, last_try_accepted: bool
+) -> CardData | int:
+    """On the card thread: read the remaining tries (never spending one) right before the
+    VERIFY, so a swapped or meanwhile-locked card is caught. Returns the tries instead of
+    reading when only one is left and the resident has not accepted the warning."""
+    tries = reader.pin_tries_left()
+    if tries <= 0:
+        raise PinLocked()
+    if tries == 1 and not last_try_accepted:
+        return tries
+    return reader.read(pin, include_my_number=include_my_number)

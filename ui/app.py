@@ -13,7 +13,7 @@ from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from kiosk.context import AppContext
-from kiosk.resident_flow import ResidentFlow, Screen
+from kiosk.resident_flow import ResidentFlow
 from ui.bridge import QtRunner
 from ui.fonts import register_ui_fonts
 from ui.resident.window import ActivityFilter, ResidentWindow
@@ -66,6 +66,7 @@ class Kiosk:
     def shutdown(self) -> None:
         for timer in self.timers:
             timer.stop()
+        self.flow.close()  # drop the resident's draft before the workers stop
         self.staff.stop()
         self.runner.shutdown()
         self.resident.close()
@@ -93,11 +94,8 @@ def build_kiosk(ctx: AppContext, *, route_qt_messages: bool = True) -> Kiosk:
     app.installEventFilter(ActivityFilter(resident))
     staff = StaffWindow(ctx, runner, flow)
     tick = _timer(resident, 1000, flow.tick)
-    poll = _timer(
-        resident,
-        400,
-        lambda: flow.poll_card() if flow.screen in (Screen.PLACE_CARD, Screen.TAKE_CARD) else None,
-    )
+    poll = _timer(resident, 400, lambda: flow.poll_card() if flow.watching_card else None)
+
     return Kiosk(ctx, runner, flow, resident, staff, [tick, poll])
 
 

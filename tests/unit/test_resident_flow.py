@@ -183,7 +183,7 @@ def test_card_removed_during_read_asks_to_place_it_again(ctx: AppContext, clock:
     view = flow.view()
     assert view.screen is Screen.PLACE_CARD
     assert view.message is not None
-    assert view.message.key == "removed"
+    assert view.message.key == "removed_try_used"  # the resident learns a try may be gone
 
 
 def test_no_reader_shows_the_call_staff_error(ctx: AppContext, clock: FakeClock) -> None:
@@ -285,3 +285,113 @@ def test_procedures_carry_fee_notes_in_the_chosen_language(
     assert len(notes) == 3
     expected = {"ja": "1通 300円", "ja-easy": "1まい 300えん", "en": "300 yen per copy"}[language]
     assert notes[0] == expected
+
+
+def test_no_reader_offers_no_retry(ctx: AppContext, clock: FakeClock) -> None:
+    reader = ctx.devices.card_reader
+    assert isinstance(reader, SimulatedCardReader)
+    reader.connected = False
+    flow = make_flow(ctx, clock)
+    to_pin(flow)
+    assert flow.screen is Screen.ERROR
+    assert not flow.view().retryable
+
+
+def test_a_hung_device_ends_the_session_with_a_message(ctx: AppContext, clock: FakeClock) -> None:
+    runner = ManualRunner()
+    flow = make_flow(ctx, clock, runner)
+    flow.start()
+    runner.run_all()
+    flow.choose(juminhyo_pk(flow))
+    runner.run_all()
+    runner.run_all()
+    enter_pin(flow, "1234")
+    assert flow.screen is Screen.READING
+    clock.advance(31)  # the read never answers
+    flow.tick()
+    view = flow.view()
+    assert view.screen is Screen.ERROR
+    assert view.message is not None
+    assert view.message.key == "device_timeout"
+    runner.run_all()  # the late answer is dropped
+    assert flow.view().rows == ()
+    flow.retry_card()  # nothing chosen any more: back to the start
+    assert flow.screen is Screen.START
+
+
+def test_back_after_editing_from_review_reaches_earlier_questions(
+    ctx: AppContext, clock: FakeClock
+) -> None:
+    flow = make_flow(ctx, clock)
+    to_pin(flow)
+    enter_pin(flow, "1234")
+    flow.confirm()
+    answer_all(flow)
+    flow.edit("purpose")
+    flow.back()
+    assert flow.screen is Screen.REVIEW
+    flow.back()
+    flow.back()
+    question = flow.view().question
+    assert question is not None
+    assert question.field_id == "relation"
+
+
+def test_a_double_tap_on_start_does_not_restart_the_session(
+    ctx: AppContext, clock: FakeClock
+) -> None:
+    runner = ManualRunner()
+    flow = make_flow(ctx, clock, runner)
+    flow.start()
+    flow.start()
+    runner.run_all()
+    assert flow.screen is Screen.CHOOSE
+    flow.choose(juminhyo_pk(flow))
+    flow.start()
+    runner.run_all()
+    assert flow.screen is not Screen.CHOOSE
+
+
+def test_a_swapped_card_with_one_try_left_is_warned_before_verify(
+    ctx: AppContext, clock: FakeClock
+) -> None:
+    reader = ctx.devices.card_reader
+    assert isinstance(reader, SimulatedCardReader)
+    flow = make_flow(ctx, clock)
+    to_pin(flow)
+    assert reader.card is not None
+    reader.card.tries_left = 1  # another card (one try left) now lies on the reader
+    enter_pin(flow, "1234")
+    assert flow.screen is Screen.LAST_TRY
+    assert reader.verify_count == 0
+    flow.accept_last_try()
+    enter_pin(flow, "1234")
+    assert flow.screen is Screen.CONFIRM
+
+
+def test_taking_the_card_away_after_the_read_wipes_the_session(
+    ctx: AppContext, clock: FakeClock
+) -> None:
+    reader = ctx.devices.card_reader
+    assert isinstance(reader, SimulatedCardReader)
+    flow = make_flow(ctx, clock)
+    to_pin(flow)
+    enter_pin(flow, "1234")
+    flow.confirm()
+    assert flow.screen is Screen.QUESTION
+    reader.remove()
+    flow.poll_card()
+    assert flow.screen is Screen.START
+    assert flow.ended == ["card_removed"]
+    with ctx.db.read() as session:
+        assert session.scalars(select(ApplicationRow)).one().status == Status.CANCELLED
+
+
+def test_closing_the_app_drops_the_draft(ctx: AppContext, clock: FakeClock) -> None:
+    flow = make_flow(ctx, clock)
+    to_pin(flow)
+    enter_pin(flow, "1234")
+    flow.close()
+    with ctx.db.read() as session:
+        assert session.scalars(select(ApplicationRow)).one().status == Status.CANCELLED
+        assert session.scalars(select(FieldValueRow)).all() == []

@@ -233,13 +233,18 @@ class NoticePage(Page):
         elif view.screen is Screen.LOCKED:
             self.title.setText(tr("locked"))
             self.detail.setText(tr("locked_detail"))
-            self.primary.setText(tr("back"))
+            self.primary.setText(tr("back_to_start"))
             self._primary_action = self.flow.cancel
-        else:
+        elif view.retryable:
             self.title.setText(message_text(tr, view.message))
             self.detail.setText("")
             self.primary.setText(tr("retry_card"))
             self._primary_action = self.flow.retry_card
+        else:  # the reader is gone or something failed: a clerk must help
+            self.title.setText(message_text(tr, view.message))
+            self.detail.setText("")
+            self.primary.setText(tr("back_to_start"))
+            self._primary_action = self.flow.cancel
         if view.help_requested:
             self.detail.setText(tr("staff_coming"))
 

@@ -80,6 +80,7 @@ class ResidentWindow(QWidget):
         self.setObjectName("resident")
         self.setWindowTitle(f"{municipality} {department} — 書かない窓口")
         self.theme, self.scale = "standard", 1.0
+        self._generation = flow.view().generation
         root = QVBoxLayout(self)
         root.setContentsMargins(24, 12, 24, 12)
         root.setSpacing(8)
@@ -143,7 +144,8 @@ class ResidentWindow(QWidget):
         def t(key: str, **params: object) -> str:
             return tr(key, view.language, **params)
 
-        if view.screen is Screen.START:
+        if view.generation != self._generation:  # a session ended: nothing may remain
+            self._generation = view.generation
             self.clear_resident_data()
         page = self.pages[view.screen]
         page.show_view(view, t)
