@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from forms.fees import Fee, compute_fee
@@ -19,13 +20,20 @@ from forms.prefill import FilledValue, Provenance
 from forms.validation import Problem, check_field, validate
 from kiosk import audit
 from kiosk.clock import Clock, today
-from kiosk.errors import ConcurrentUpdate, IllegalTransition, NotFound, ValidationFailed
+from kiosk.errors import (
+    ConcurrentUpdate,
+    IllegalTransition,
+    NotFound,
+    UserFacingError,
+    ValidationFailed,
+)
 from kiosk.status import OPEN_FOR_STAFF, Status, can_transition
 from kiosk.storage.db import Database
 from kiosk.storage.models import (
     ApplicationRow,
     FieldCorrectionRow,
     FieldValueRow,
+    PaymentOrderRow,
     StatusChangeRow,
     TicketCounterRow,
 )
@@ -36,6 +44,11 @@ from kiosk.templates_repo import TemplateRepository
 class StoredValue:
     value: str
     provenance: Provenance
+
+
+@dataclass(frozen=True)
+class PaymentOpen(UserFacingError):
+    message_key = "payment_open"
 
 
 @dataclass(frozen=True)
@@ -151,11 +164,20 @@ class ApplicationService:
                 row.value, row.source = filled.value, filled.provenance.value
 
     def _next_ticket(self, session: Session) -> tuple[int, str]:
+        """The day's next ticket number; the counter row is locked, so two counters
+        submitting at the same moment never get the same number (PostgreSQL)."""
         day = today(self._clock)
-        counter = session.get(TicketCounterRow, day)
+        counter = session.get(TicketCounterRow, day, with_for_update=True)
         if counter is None:
-            counter = TicketCounterRow(day=day, last=0)
-            session.add(counter)
+            try:
+                with session.begin_nested():
+                    session.add(TicketCounterRow(day=day, last=0))
+            except IntegrityError:
+                pass  # another counter created today's row first
+            counter = session.get(
+                TicketCounterRow, day, with_for_update=True, populate_existing=True
+            )
+            assert counter is not None
         counter.last += 1
         return counter.last, f"{self._ticket_prefix}-{counter.last:03d}"
 
@@ -375,8 +397,75 @@ class ApplicationService:
             self._transition(session, app, Status.REJECTED, staff)
 
     def cancel(self, app_id: int, actor: str) -> None:
+        """Refused while a cashless order is open: cancel or settle the payment first, so
+        money paid by QR cannot arrive for a cancelled application unnoticed."""
         with self._db.write() as session:
-            self._transition(session, self._load(session, app_id), Status.CANCELLED, actor)
+            app = self._load(session, app_id)
+            open_order = session.scalars(
+                select(PaymentOrderRow.id).where(
+                    PaymentOrderRow.application_id == app_id, PaymentOrderRow.status == "open"
+                )
+            ).first()
+            if open_order is not None:
+                raise PaymentOpen()
+            self._transition(session, app, Status.CANCELLED, actor)
+
+    def abandon_stale_drafts(self, older_than_s: float) -> int:
+        """At start-up: drafts left by a crash or power cut hold personal values that no
+        clerk will ever see. Cancel them and drop the values (REC-01)."""
+        cutoff = self._clock.now() - timedelta(seconds=older_than_s)
+        with self._db.read() as session:
+            ids = list(
+                session.scalars(
+                    select(ApplicationRow.id).where(
+                        ApplicationRow.status == Status.DRAFT.value,
+                        ApplicationRow.created_at < cutoff,
+                    )
+                )
+            )
+        for app_id in ids:
+            self.abandon_draft(app_id, "stale")
+        return len(ids)
+
+    def release_claims(self, staff: str) -> int:
+        """At sign-out: the clerk's applications in review go back to the queue."""
+        with self._db.read() as session:
+            ids = list(
+                session.scalars(
+                    select(ApplicationRow.id).where(
+                        ApplicationRow.status == Status.IN_REVIEW.value,
+                        ApplicationRow.claimed_by == staff,
+                    )
+                )
+            )
+        for app_id in ids:
+            try:
+                self.release(app_id, staff)
+            except ConcurrentUpdate:
+                pass  # someone took it over meanwhile
+        return len(ids)
+
+    def take_over(self, app_id: int, staff: str) -> None:
+        """A clerk takes over an application another clerk left in review (audited)."""
+        with self._db.write() as session:
+            app = self._load(session, app_id)
+            if app.status != Status.IN_REVIEW.value:
+                raise ConcurrentUpdate()
+            previous = app.claimed_by
+            if previous == staff:
+                return
+            app.claimed_by = staff
+            app.identity_confirmed = False  # the new clerk checks the person again
+            app.updated_at = self._clock.now()
+            audit.record(
+                session,
+                at=self._clock.now(),
+                actor=staff,
+                action="claim_taken_over",
+                object_type="application",
+                object_id=app.id,
+                previous=previous,
+            )
 
     def complete(self, app_id: int, staff: str) -> None:
         with self._db.write() as session:

@@ -21,6 +21,10 @@ from kiosk.templates_repo import TemplateRepository, install_shipped_if_empty
 log = logging.getLogger(__name__)
 
 
+#: a draft older than this belongs to no living resident session on any counter
+STALE_DRAFT_S = 30 * 60
+
+
 class DatabaseDamaged(UserFacingError):
     message_key = "db_damaged"
 
@@ -65,6 +69,8 @@ def build_context(
     )
     templates = TemplateRepository(db)
     apps = ApplicationService(db, templates, clock, settings.fee_overrides, settings.ticket_prefix)
+    # drafts left behind by a crash hold personal values no clerk will see (REC-01)
+    apps.abandon_stale_drafts(STALE_DRAFT_S)
     return AppContext(
         settings=settings,
         clock=clock,

@@ -13,7 +13,11 @@ from pathlib import Path
 _PATTERNS = (
     (re.compile(r"(?<!\d)\d{12}(?!\d)"), "<12 digits>"),
     (re.compile(r"(?<!\d)(19|20)\d{6}(?!\d)"), "<date>"),
+    # the code logs in English: Japanese text in a record is resident data (names,
+    # addresses) that slipped in through an exception message
+    (re.compile(r"[^\x00-\x7f]+"), "<text>"),
 )
+_FORMATTER = logging.Formatter()
 
 
 def redact(text: str) -> str:
@@ -28,6 +32,9 @@ class RedactingFilter(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # formatted here once, redacted; handlers reuse exc_text instead of re-formatting
+            record.exc_text = redact(_FORMATTER.formatException(record.exc_info))
         return True
 
 

@@ -85,7 +85,10 @@ class PaymentService:
             existing = self._open_order(session, app_id)
             if existing is not None and existing.qr_content:
                 return _view(existing)
-            if app.status != Status.PRINTED.value or app.fee_amount <= 0:
+            # printed: the first code; awaiting payment without an open order: the previous
+            # code expired or failed, so a new one (with a new reference) is issued
+            reissue = app.status == Status.AWAITING_PAYMENT.value
+            if app.fee_amount <= 0 or not (reissue or app.status == Status.PRINTED.value):
                 raise IllegalTransition(current=app.status, target="awaiting_payment")
             detail = self._apps.detail(app_id)
             count = len(
@@ -124,7 +127,9 @@ class PaymentService:
             stored.provider_order_id = created.provider_order_id
             stored.qr_content = created.qr_content
             stored.expires_at = created.expires_at
-            self._apps.transition_in(session, app_id, Status.AWAITING_PAYMENT, staff)
+            app = session.get(ApplicationRow, app_id, with_for_update=True)
+            if app is not None and app.status == Status.PRINTED.value:
+                self._apps.transition_in(session, app_id, Status.AWAITING_PAYMENT, staff)
             audit.record(
                 session,
                 at=self._clock.now(),
@@ -154,7 +159,19 @@ class PaymentService:
                 if status is OrderStatus.PAID:
                     order.paid_at = self._clock.now()
                     order.recorded_by = f"provider:{self._provider.name}"
-                    self._apps.transition_in(session, app_id, Status.PAID, order.recorded_by)
+                    app = session.get(ApplicationRow, app_id, with_for_update=True)
+                    if app is not None and app.status == Status.AWAITING_PAYMENT.value:
+                        self._apps.transition_in(session, app_id, Status.PAID, order.recorded_by)
+                    else:  # money arrived for an application that no longer expects it
+                        audit.record(
+                            session,
+                            at=self._clock.now(),
+                            actor=order.recorded_by,
+                            action="payment_needs_refund",
+                            object_type="payment_order",
+                            object_id=order.id,
+                            amount=order.amount,
+                        )
                 audit.record(
                     session,
                     at=self._clock.now(),
@@ -164,6 +181,29 @@ class PaymentService:
                     object_id=order.id,
                 )
             return _view(order)
+
+    def poll_open_orders(self) -> list[int]:
+        """Poll every open cashless order (all counters); return the applications that
+        changed, so a payment is recorded even when no clerk is looking at it."""
+        with self._db.read() as session:
+            app_ids = list(
+                session.scalars(
+                    select(PaymentOrderRow.application_id).where(
+                        PaymentOrderRow.status == OrderStatus.OPEN.value,
+                        PaymentOrderRow.provider_order_id.is_not(None),
+                    )
+                )
+            )
+        changed = []
+        for app_id in app_ids:
+            view = self.poll(app_id)
+            if view is not None and view.status is not OrderStatus.OPEN:
+                changed.append(app_id)
+        return changed
+
+    def has_open_order(self, app_id: int) -> bool:
+        with self._db.read() as session:
+            return self._open_order(session, app_id) is not None
 
     def pay_cash(self, app_id: int, staff: str) -> PaymentView:
         """The resident pays cash: any open cashless order is cancelled first."""

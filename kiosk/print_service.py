@@ -10,6 +10,8 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import select
+
 from devices.errors import PrinterError
 from devices.printer import JobState, Printer
 from forms.display import display_value
@@ -18,7 +20,7 @@ from forms.wareki import format_wareki
 from kiosk import audit
 from kiosk.applications import ApplicationService
 from kiosk.clock import Clock, today
-from kiosk.errors import IllegalTransition, NotFound
+from kiosk.errors import IllegalTransition, NotFound, UserFacingError
 from kiosk.status import Status
 from kiosk.storage.db import Database
 from kiosk.storage.models import ApplicationRow, PrintJobRow
@@ -30,10 +32,19 @@ log = logging.getLogger(__name__)
 
 class JobStatus(StrEnum):
     QUEUED = "queued"  # stored, not yet accepted by the spooler
+    SENDING = "sending"  # being handed to the spooler right now
     SENT = "sent"  # the spooler accepted it
     PRINTED = "printed"
     WAITING = "waiting"  # the printer refused it (offline, no paper): retry later
     CANCELLED = "cancelled"
+
+
+#: jobs still on their way to paper: no second job may start for the same application
+ACTIVE = (JobStatus.QUEUED, JobStatus.SENDING, JobStatus.SENT, JobStatus.WAITING)
+
+
+class PrintInProgress(UserFacingError):
+    message_key = "print_in_progress"
 
 
 @dataclass(frozen=True)
@@ -99,14 +110,26 @@ class PrintService:
         )
 
     def print_application(self, app_id: int, staff: str) -> PrintOutcome:
-        """Queue and send the approved application; marks it printed when the job completes."""
+        """Queue and send the approved application; it becomes printed when the job completes.
+
+        Refused while another job for the same application is still on its way, so a
+        second click (or a second clerk) cannot print it twice.
+        """
         now = self._clock.now()
         with self._db.write() as session:
-            app = session.get(ApplicationRow, app_id)
+            app = session.get(ApplicationRow, app_id, with_for_update=True)
             if app is None:
                 raise NotFound()
             if app.status != Status.APPROVED.value:
                 raise IllegalTransition(current=app.status, target=Status.PRINTED.value)
+            active = session.scalars(
+                select(PrintJobRow.id).where(
+                    PrintJobRow.application_id == app_id,
+                    PrintJobRow.status.in_([s.value for s in ACTIVE]),
+                )
+            ).first()
+            if active is not None:
+                raise PrintInProgress()
             job = PrintJobRow(
                 application_id=app_id,
                 template_pk=app.template_pk,
@@ -133,62 +156,102 @@ class PrintService:
         return self._send(job_id, staff)
 
     def retry(self, job_id: int, staff: str) -> PrintOutcome:
+        """Send a job the printer refused earlier (offline, no paper) once more."""
         return self._send(job_id, staff)
 
-    def _send(self, job_id: int, staff: str) -> PrintOutcome:
+    def latest_job(self, app_id: int) -> PrintOutcome | None:
         with self._db.read() as session:
-            job = session.get(PrintJobRow, job_id)
+            job = session.scalars(
+                select(PrintJobRow)
+                .where(PrintJobRow.application_id == app_id)
+                .order_by(PrintJobRow.id.desc())
+            ).first()
+            return None if job is None else _outcome(job)
+
+    def _take_for_sending(self, job_id: int) -> tuple[int, PrintOutcome | None]:
+        """Mark a queued or waiting job as being sent; only one caller can win."""
+        with self._db.write() as session:
+            job = session.get(PrintJobRow, job_id, with_for_update=True)
             if job is None:
                 raise NotFound()
-            app_id = job.application_id
-        pdf = render_pdf(self.build_document(app_id))
+            app = session.get(ApplicationRow, job.application_id)
+            sendable = job.status in (JobStatus.QUEUED.value, JobStatus.WAITING.value)
+            if not sendable or app is None or app.status != Status.APPROVED.value:
+                return job.application_id, _outcome(job)
+            job.status = JobStatus.SENDING.value
+            job.attempts += 1
+            job.updated_at = self._clock.now()
+            return job.application_id, None
+
+    def _send(self, job_id: int, staff: str) -> PrintOutcome:
+        app_id, settled = self._take_for_sending(job_id)
+        if settled is not None:
+            return settled
         try:
+            pdf = render_pdf(self.build_document(app_id))
             spooler_id = self._printer.submit(pdf, job_name=f"kiosk-job-{job_id}")
         except PrinterError as exc:
-            with self._db.write() as session:
-                job = session.get(PrintJobRow, job_id)
-                assert job is not None
-                job.status, job.error_code = JobStatus.WAITING.value, exc.message_key
-                job.attempts += 1
-                job.updated_at = self._clock.now()
-                audit.record(
-                    session,
-                    at=self._clock.now(),
-                    actor=staff,
-                    action="print_failed",
-                    object_type="print_job",
-                    object_id=job_id,
-                    error=exc.message_key,
-                )
+            self._record(job_id, staff, JobStatus.WAITING, error=exc.message_key)
             log.warning("print job %s waiting: %s", job_id, exc.message_key)
             return PrintOutcome(job_id, JobStatus.WAITING, exc.message_key)
+        except Exception:
+            # rendering failed (or the adapter broke): the job waits for a staff decision
+            self._record(job_id, staff, JobStatus.WAITING, error="printer_error")
+            raise
+        self._record(job_id, staff, JobStatus.SENT, spooler_id=spooler_id)
+        return self.refresh(job_id, staff)
+
+    def _record(
+        self,
+        job_id: int,
+        staff: str,
+        status: JobStatus,
+        *,
+        error: str | None = None,
+        spooler_id: str | None = None,
+    ) -> None:
         with self._db.write() as session:
             job = session.get(PrintJobRow, job_id)
             assert job is not None
-            job.status, job.spooler_job_id, job.error_code = JobStatus.SENT.value, spooler_id, None
-            job.attempts += 1
+            job.status, job.error_code = status.value, error
+            if spooler_id is not None:
+                job.spooler_job_id = spooler_id
             job.updated_at = self._clock.now()
             audit.record(
                 session,
                 at=self._clock.now(),
                 actor=staff,
-                action="print_sent",
+                action="print_sent" if status is JobStatus.SENT else "print_failed",
                 object_type="print_job",
                 object_id=job_id,
+                error=error,
             )
-        return self.refresh(job_id, staff)
 
     def refresh(self, job_id: int, staff: str) -> PrintOutcome:
         """Ask the spooler about a sent job; a completed job marks the application printed."""
-        with self._db.write() as session:
+        with self._db.read() as session:
             job = session.get(PrintJobRow, job_id)
             if job is None:
                 raise NotFound()
             if job.status != JobStatus.SENT.value or job.spooler_job_id is None:
-                return PrintOutcome(job_id, JobStatus(job.status), job.error_code)
-            state = self._printer.job_state(job.spooler_job_id)
+                return _outcome(job)
+            spooler_id = job.spooler_job_id
+        state = self._printer.job_state(spooler_id)  # no database lock held while asking
+        if state in (JobState.PENDING, JobState.PRINTING):
+            return PrintOutcome(job_id, JobStatus.SENT)
+        with self._db.write() as session:
+            job = session.get(PrintJobRow, job_id, with_for_update=True)
+            assert job is not None
+            if job.status != JobStatus.SENT.value:
+                return _outcome(job)
+            job.updated_at = self._clock.now()
             if state is JobState.COMPLETED:
                 job.status = JobStatus.PRINTED.value
-                job.updated_at = self._clock.now()
                 self._apps.transition_in(session, job.application_id, Status.PRINTED, staff)
-            return PrintOutcome(job_id, JobStatus(job.status), job.error_code)
+            else:  # failed or cancelled at the spooler: staff decide to send it again
+                job.status, job.error_code = JobStatus.WAITING.value, "printer_error"
+            return _outcome(job)
+
+
+def _outcome(job: PrintJobRow) -> PrintOutcome:
+    return PrintOutcome(job.id, JobStatus(job.status), job.error_code)

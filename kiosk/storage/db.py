@@ -1,4 +1,5 @@
-"""Engine and session set-up.
+"""Engine and session set-up. SQL parameters are never put into error messages
+(``hide_parameters``): they are residents' values.
 
 SQLite (one counter PC): WAL, synchronous=FULL, a busy timeout, foreign keys and
 secure_delete on every connection; write transactions begin with ``BEGIN IMMEDIATE`` so a
@@ -40,10 +41,13 @@ def make_engine(url: str) -> Engine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         _install_sqlite_hooks(engine)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        # a short connect timeout: a dead server must become an error, not a frozen kiosk
+        engine = create_engine(
+            url, pool_pre_ping=True, hide_parameters=True, connect_args={"connect_timeout": 5}
+        )
     return engine
 
 

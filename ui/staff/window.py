@@ -99,6 +99,10 @@ class StaffWindow(QWidget):
         self.staff_id = ""
         self.current: ApplicationDetail | None = None
         self.payment: PaymentView | None = None
+        self.job: PrintOutcome | None = None
+        #: bumped at every sign-in and sign-out: answers for an earlier session are dropped
+        self._session_no = 0
+        self._polling_payments = False
         self.setObjectName("staff")
         self.setWindowTitle(tr("staff_title"))
         self.setStyleSheet(STAFF_QSS)
@@ -125,9 +129,14 @@ class StaffWindow(QWidget):
         self.queue_timer = QTimer(self)
         self.queue_timer.setInterval(refresh_ms)
         self.queue_timer.timeout.connect(self.refresh_queue)
+        # every open QR order is polled, not only the one on screen: a payment is recorded
+        # even while the clerk serves someone else
         self.payment_timer = QTimer(self)
-        self.payment_timer.setInterval(1000)
-        self.payment_timer.timeout.connect(self.poll_payment)
+        self.payment_timer.setInterval(2000)
+        self.payment_timer.timeout.connect(self.poll_payments)
+        self.print_timer = QTimer(self)
+        self.print_timer.setInterval(1000)
+        self.print_timer.timeout.connect(self.poll_print_job)
         if flow is not None:
             flow.subscribe(self._show_resident_state)
             self._show_resident_state(flow.view())
@@ -210,7 +219,7 @@ class StaffWindow(QWidget):
         cgrid.addWidget(self.correct_value, 0, 1)
         cgrid.addWidget(self.correct_choice, 0, 1)
         cgrid.addWidget(self.correct_reason, 0, 2)
-        cgrid.addWidget(_btn("保存", "correct_save", self.save_correction), 0, 3)
+        cgrid.addWidget(_btn("保存", "correct_save", self.save_correction, shortcut="Ctrl+S"), 0, 3)
         rbox.addWidget(self.correct_panel)
         self.reject_reason = QLineEdit()
         self.reject_reason.setObjectName("reject_reason")
@@ -223,8 +232,11 @@ class StaffWindow(QWidget):
         buttons = QHBoxLayout()
         self.action_buttons = {
             "claim": _btn(tr("staff_claim"), "claim", self.claim, primary=True, shortcut="Ctrl+T"),
-            "release": _btn(tr("staff_release"), "release", self.release),
-            "reject": _btn(tr("staff_reject"), "reject", self.reject),
+            "take_over": _btn(
+                tr("staff_take_over"), "take_over", self.take_over, shortcut="Ctrl+Shift+T"
+            ),
+            "release": _btn(tr("staff_release"), "release", self.release, shortcut="Ctrl+U"),
+            "reject": _btn(tr("staff_reject"), "reject", self.reject, shortcut="Ctrl+B"),
             "approve": _btn(
                 tr("staff_approve_print"),
                 "approve_print",
@@ -232,11 +244,13 @@ class StaffWindow(QWidget):
                 primary=True,
                 shortcut="Ctrl+P",
             ),
-            "retry": _btn(tr("staff_retry_print"), "retry_print", self.retry_print),
+            "retry": _btn(
+                tr("staff_retry_print"), "retry_print", self.retry_print, shortcut="Ctrl+Shift+P"
+            ),
             "qr": _btn(
                 tr("staff_issue_qr"), "issue_qr", self.issue_qr, primary=True, shortcut="Ctrl+Q"
             ),
-            "cash": _btn(tr("staff_cash"), "cash", self.pay_cash),
+            "cash": _btn(tr("staff_cash"), "cash", self.pay_cash, shortcut="Ctrl+M"),
             "complete": _btn(
                 tr("staff_complete"), "complete", self.complete, primary=True, shortcut="Ctrl+D"
             ),
@@ -261,9 +275,30 @@ class StaffWindow(QWidget):
         return split
 
     # --- background helper -------------------------------------------------------------
+    def _submit(
+        self,
+        lane: str,
+        fn: Callable[[], Any],
+        ok: Callable[[Any], None],
+        fail: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Background work whose answer is dropped if the clerk signed out meanwhile."""
+        session_no = self._session_no
+        on_fail = fail or self._show_error
+
+        def on_ok(result: Any) -> None:
+            if session_no == self._session_no:
+                ok(result)
+
+        def on_error(exc: BaseException) -> None:
+            if session_no == self._session_no:
+                on_fail(exc)
+
+        self.runner.submit(lane, fn, on_ok, on_error)
+
     def _run(self, lane: str, fn: Callable[[], Any], ok: Callable[[Any], None]) -> None:
         self.message.setText("")
-        self.runner.submit(lane, fn, ok, self._show_error)
+        self._submit(lane, fn, ok)
 
     def _show_error(self, exc: BaseException) -> None:
         key, params = message_of(exc)
@@ -286,30 +321,27 @@ class StaffWindow(QWidget):
             self.sign_in_message.setText(tr("staff_sign_in"))
             return
         self.staff_id = staff
+        self._session_no += 1
         self.staff_input.clear()
         self.who.setText(tr("staff_signed_in", staff=staff))
         self.sign_out_button.show()
         self.pages.setCurrentIndex(1)
-        self.runner.submit(
-            "db",
-            lambda: self._audit_sign(staff, "staff_sign_in"),
-            lambda _r: None,
-            self._show_error,
-        )
+        self._submit("db", lambda: self._audit_sign(staff, "staff_sign_in"), lambda _r: None)
         self.refresh_queue()
         self.queue_timer.start()
+        self.payment_timer.start()
 
     def sign_out(self) -> None:
         staff = self.staff_id
-        self.runner.submit(
-            "db",
-            lambda: self._audit_sign(staff, "staff_sign_out"),
-            lambda _r: None,
-            self._show_error,
-        )
+
+        def leave() -> None:
+            self.ctx.applications.release_claims(staff)  # nothing stays stuck in review
+            self._audit_sign(staff, "staff_sign_out")
+
+        self.runner.submit("db", leave, lambda _r: None, lambda exc: None)
         self.staff_id = ""
-        self.queue_timer.stop()
-        self.payment_timer.stop()
+        self._session_no += 1
+        self.stop()
         self._show_detail(None)
         self.queue.clear()
         self.who.setText("")
@@ -338,7 +370,7 @@ class StaffWindow(QWidget):
     # --- queue -------------------------------------------------------------------------
     def refresh_queue(self) -> None:
         if self.staff_id:
-            self.runner.submit(
+            self._submit(
                 "db",
                 self.ctx.applications.queue,
                 self._show_queue,
@@ -378,16 +410,28 @@ class StaffWindow(QWidget):
         return False
 
     def load(self, app_id: int) -> None:
-        def both() -> tuple[ApplicationDetail, PaymentView | None]:
-            return self.ctx.applications.detail(app_id), self.ctx.payments.current(app_id)
+        def everything() -> tuple[ApplicationDetail, PaymentView | None, PrintOutcome | None]:
+            return (
+                self.ctx.applications.detail(app_id),
+                self.ctx.payments.current(app_id),
+                self.ctx.printing.latest_job(app_id),
+            )
 
-        self.runner.submit("db", both, lambda r: self._show_detail(*r), self._show_error)
+        self._submit("db", everything, lambda r: self._show_detail(*r))
 
     # --- detail ------------------------------------------------------------------------
     def _show_detail(
-        self, detail: ApplicationDetail | None, payment: PaymentView | None = None
+        self,
+        detail: ApplicationDetail | None,
+        payment: PaymentView | None = None,
+        job: PrintOutcome | None = None,
     ) -> None:
         same = detail is not None and self.current is not None and self.current.id == detail.id
+        if not same:  # text typed for one application must never land on another
+            for field in (self.correct_value, self.correct_reason, self.reject_reason):
+                field.clear()
+            self.message.setText("")
+        self.job = job
         # a refresh of the same application must not undo the clerk's 本人確認 tick
         keep_identity = same and self.identity.isChecked()
         editing = self.correct_field.currentData() if same else None
@@ -441,10 +485,19 @@ class StaffWindow(QWidget):
         self.reject_reason.setVisible(mine)
         a = self.action_buttons
         a["claim"].setEnabled(detail.status is Status.SUBMITTED)
+        a["take_over"].setEnabled(detail.status is Status.IN_REVIEW and not mine)
         for name in ("release", "reject", "approve"):
             a[name].setEnabled(mine)
-        a["retry"].setEnabled(detail.status is Status.APPROVED)
-        a["qr"].setEnabled(detail.status is Status.PRINTED and detail.fee.total > 0)
+        job_idle = job is None or job.status in (JobStatus.WAITING, JobStatus.CANCELLED)
+        a["retry"].setEnabled(detail.status is Status.APPROVED and job_idle)
+        qr_open = payment is not None and payment.status is OrderStatus.OPEN
+        a["qr"].setEnabled(
+            detail.fee.total > 0
+            and (
+                detail.status is Status.PRINTED
+                or (detail.status is Status.AWAITING_PAYMENT and not qr_open)
+            )
+        )
         a["cash"].setEnabled(
             detail.status in (Status.PRINTED, Status.AWAITING_PAYMENT) and detail.fee.total > 0
         )
@@ -452,11 +505,21 @@ class StaffWindow(QWidget):
             detail.status is Status.PAID
             or (detail.status is Status.PRINTED and detail.fee.total == 0)
         )
-        self._show_payment(payment)
+        self._show_job(detail, job)
+        self._show_payment(detail, payment)
 
-    def _show_payment(self, payment: PaymentView | None) -> None:
-        if payment is None or self.current is None:
-            self.payment_timer.stop()
+    def _show_job(self, detail: ApplicationDetail, job: PrintOutcome | None) -> None:
+        if detail.status is not Status.APPROVED or job is None:
+            self.print_timer.stop()
+        elif job.status in (JobStatus.SENT, JobStatus.SENDING, JobStatus.QUEUED):
+            self._info(tr("staff_print_sent"))
+            self.print_timer.start()
+        elif job.status is JobStatus.WAITING:
+            self.print_timer.stop()
+            self.message.setText(tr("staff_print_waiting", reason=tr(job.error_key or "")))
+
+    def _show_payment(self, detail: ApplicationDetail, payment: PaymentView | None) -> None:
+        if payment is None:
             return
         if payment.status is OrderStatus.OPEN and payment.qr_content:
             self.qr.set_data(payment.qr_content)
@@ -465,13 +528,12 @@ class StaffWindow(QWidget):
                 f"{tr('staff_payment_waiting', amount=f'{payment.amount:,}')}"
             )
             self.qr_panel.show()
-            self.payment_timer.start()
+        elif payment.status is OrderStatus.PAID and detail.status is Status.CANCELLED:
+            self.message.setText(tr("staff_needs_refund"))
         elif payment.status is OrderStatus.PAID:
-            self.payment_timer.stop()
-            self.qr_panel.hide()
             self._info(tr("staff_payment_paid", method=tr("method_" + payment.method)))
-        else:
-            self.payment_timer.stop()
+        elif detail.status is Status.AWAITING_PAYMENT and payment.status is OrderStatus.EXPIRED:
+            self.message.setText(tr("payment_expired"))
 
     # --- actions -----------------------------------------------------------------------
     def _app_id(self) -> int:
@@ -481,6 +543,10 @@ class StaffWindow(QWidget):
     def _reload(self, _result: object = None) -> None:
         self.load(self._app_id())
         self.refresh_queue()
+
+    def take_over(self) -> None:
+        app_id, staff = self._app_id(), self.staff_id
+        self._run("db", lambda: self.ctx.applications.take_over(app_id, staff), self._reload)
 
     def claim(self) -> None:
         app_id, staff = self._app_id(), self.staff_id
@@ -550,35 +616,60 @@ class StaffWindow(QWidget):
         self._run("printer", work, self._printed)
 
     def retry_print(self) -> None:
+        """Send the waiting job again, or start a new one if none is on its way."""
         app_id, staff = self._app_id(), self.staff_id
-        self._run(
-            "printer", lambda: self.ctx.printing.print_application(app_id, staff), self._printed
-        )
+        job = self.job
+        if job is not None and job.status is JobStatus.WAITING:
+            job_id = job.job_id
+            self._run("printer", lambda: self.ctx.printing.retry(job_id, staff), self._printed)
+        else:
+            self._run(
+                "printer",
+                lambda: self.ctx.printing.print_application(app_id, staff),
+                self._printed,
+            )
 
     def _printed(self, outcome: PrintOutcome) -> None:
         self._reload()
         if outcome.status is JobStatus.WAITING:
             self.message.setText(tr("staff_print_waiting", reason=tr(outcome.error_key or "")))
-        else:
+        elif outcome.status is JobStatus.PRINTED:
             self._info(tr("staff_printed"))
+        else:
+            self._info(tr("staff_print_sent"))
+
+    def poll_print_job(self) -> None:
+        """Until the spooler reports the sent job finished (the application then becomes
+        printed); never resubmits."""
+        job, staff = self.job, self.staff_id
+        if job is None or job.status not in (JobStatus.SENT, JobStatus.SENDING):
+            self.print_timer.stop()
+            return
+        self.print_timer.stop()  # one question at a time; _show_job restarts it
+        job_id = job.job_id
+        self._submit("printer", lambda: self.ctx.printing.refresh(job_id, staff), self._printed)
 
     def issue_qr(self) -> None:
         app_id, staff = self._app_id(), self.staff_id
         self._run("payment", lambda: self.ctx.payments.issue(app_id, staff), self._reload)
 
-    def poll_payment(self) -> None:
-        if self.current is None:
-            self.payment_timer.stop()
-            return
-        app_id = self.current.id
+    def poll_payments(self) -> None:
+        if self._polling_payments or not self.staff_id:
+            return  # the previous round is still asking the provider
+        self._polling_payments = True
 
-        def done(view: PaymentView | None) -> None:
-            if view is not None and view.status is not OrderStatus.OPEN:
-                self._reload()
+        def done(changed: list[int]) -> None:
+            self._polling_payments = False
+            if changed:
+                self.refresh_queue()
+            if self.current is not None and self.current.id in changed:
+                self.load(self.current.id)
 
-        self.runner.submit(
-            "payment", lambda: self.ctx.payments.poll(app_id), done, self._show_error
-        )
+        def failed(exc: BaseException) -> None:
+            self._polling_payments = False
+            self._show_error(exc)
+
+        self.runner.submit("payment", self.ctx.payments.poll_open_orders, done, failed)
 
     def pay_cash(self) -> None:
         app_id, staff = self._app_id(), self.staff_id
@@ -591,6 +682,8 @@ class StaffWindow(QWidget):
     def stop(self) -> None:
         self.queue_timer.stop()
         self.payment_timer.stop()
+        self.print_timer.stop()
+        self._polling_payments = False
 
 
 def _minutes_since(then: datetime | None, now: datetime) -> int:
