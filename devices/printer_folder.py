@@ -58,6 +58,8 @@ class SimulatedPrinter(FolderPrinter):
         super().__init__(folder)
         self.offline = False
         self.out_of_paper = False
+        #: when False, accepted jobs stay pending (like a busy spooler) until finish_pending()
+        self.complete_jobs = True
 
     def state(self) -> PrinterState:
         reasons = tuple(
@@ -72,4 +74,18 @@ class SimulatedPrinter(FolderPrinter):
             raise PrinterOffline()
         if self.out_of_paper:
             raise PrinterOutOfPaper()
-        return super().submit(pdf, job_name)
+        job_id = super().submit(pdf, job_name)
+        if not self.complete_jobs:
+            with self._lock:
+                self._jobs[job_id] = JobState.PENDING
+        return job_id
+
+    def finish_pending(self) -> None:
+        with self._lock:
+            for job_id, state in self._jobs.items():
+                if state is JobState.PENDING:
+                    self._jobs[job_id] = JobState.COMPLETED
+
+    @property
+    def printed_count(self) -> int:
+        return len(list(self.folder.glob("*.pdf"))) if self.folder.exists() else 0

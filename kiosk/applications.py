@@ -46,7 +46,6 @@ class StoredValue:
     provenance: Provenance
 
 
-@dataclass(frozen=True)
 class PaymentOpen(UserFacingError):
     message_key = "payment_open"
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
 from devices.card_simulated import SimulatedCardReader
+from devices.payment import OrderStatus
+from devices.payment_simulated import SimulatedPaymentProvider
 from devices.printer_folder import SimulatedPrinter
 from forms.model import Source
 from forms.prefill import FilledValue, Provenance, prefill
+from kiosk.applications import PaymentOpen
 from kiosk.clock import FakeClock
 from kiosk.context import AppContext
 from kiosk.errors import ConcurrentUpdate, IllegalTransition, ValidationFailed
-from kiosk.print_service import JobStatus
+from kiosk.print_service import JobStatus, PrintInProgress
 from kiosk.status import TRANSITIONS, Status, can_transition
 from kiosk.storage.models import (
     ApplicationRow,
@@ -312,3 +317,133 @@ def test_the_my_number_is_never_written(ctx: AppContext) -> None:
     reader = ctx.devices.card_reader
     assert isinstance(reader, SimulatedCardReader)
     assert "123456789018" not in repr(reader.read("1234", include_my_number=True))
+
+
+def approved(ctx: AppContext) -> int:
+    app_id = submitted(ctx)
+    ctx.applications.claim(app_id, "S1")
+    ctx.applications.approve(app_id, "S1", identity_confirmed=True)
+    return app_id
+
+
+def test_a_slow_printer_never_gets_a_second_copy(ctx: AppContext) -> None:
+    printer = ctx.devices.printer
+    assert isinstance(printer, SimulatedPrinter)
+    printer.complete_jobs = False
+    app_id = approved(ctx)
+    first = ctx.printing.print_application(app_id, "S1")
+    assert first.status is JobStatus.SENT
+    assert ctx.applications.detail(app_id).status is Status.APPROVED
+    with pytest.raises(PrintInProgress):
+        ctx.printing.print_application(app_id, "S2")
+    assert ctx.printing.retry(first.job_id, "S1").status is JobStatus.SENT  # not resent
+    assert printer.printed_count == 1
+    printer.finish_pending()
+    assert ctx.printing.refresh(first.job_id, "S1").status is JobStatus.PRINTED
+    assert ctx.printing.retry(first.job_id, "S1").status is JobStatus.PRINTED
+    assert printer.printed_count == 1
+    assert ctx.applications.detail(app_id).status is Status.PRINTED
+
+
+def printed_with_fee(ctx: AppContext) -> int:
+    app_id = approved(ctx)
+    ctx.printing.print_application(app_id, "S1")
+    return app_id
+
+
+def test_an_expired_qr_is_reissued_with_a_new_reference(ctx: AppContext, clock: FakeClock) -> None:
+    provider = ctx.devices.payment
+    assert isinstance(provider, SimulatedPaymentProvider)
+    provider.delay_s = 10_000  # nobody pays
+    app_id = printed_with_fee(ctx)
+    first = ctx.payments.issue(app_id, "S1")
+    clock.advance(provider.ttl_s + 1)
+    polled = ctx.payments.poll(app_id)
+    assert polled is not None
+    assert polled.status is OrderStatus.EXPIRED
+    second = ctx.payments.issue(app_id, "S1")
+    assert second.reference != first.reference
+    assert second.status is OrderStatus.OPEN
+    assert ctx.applications.detail(app_id).status is Status.AWAITING_PAYMENT
+
+
+def test_cancel_is_refused_while_a_qr_order_is_open(ctx: AppContext) -> None:
+    app_id = printed_with_fee(ctx)
+    ctx.payments.issue(app_id, "S1")
+    with pytest.raises(PaymentOpen):
+        ctx.applications.cancel(app_id, "S1")
+
+
+def test_money_for_a_cancelled_application_is_flagged_for_refund(
+    ctx: AppContext, clock: FakeClock
+) -> None:
+    app_id = printed_with_fee(ctx)
+    ctx.payments.issue(app_id, "S1")
+    with ctx.db.write() as session:  # cancelled by another path while the QR was out
+        app = session.get(ApplicationRow, app_id)
+        assert app is not None
+        app.status = Status.CANCELLED.value
+    clock.advance(5)
+    assert ctx.payments.poll_open_orders() == [app_id]
+    with ctx.db.read() as session:
+        actions = [e.action for e in session.scalars(select(AuditEventRow))]
+    assert "payment_needs_refund" in actions
+
+
+def test_tickets_stay_unique_when_counters_submit_at_once(ctx: AppContext) -> None:
+    pk = template_pk(ctx, "juminhyo")
+    values = prefill(
+        ctx.templates.get(pk),
+        {
+            Source.CARD_NAME: "髙﨑　花子",
+            Source.CARD_ADDRESS: "長崎県松浦市",
+            Source.CARD_BIRTH_DATE: "19580412",
+            Source.SESSION_TODAY: "20261124",
+        },
+    )
+    values |= {k: FilledValue(v, Provenance.RESIDENT) for k, v in ANSWERS.items()}
+    drafts = [ctx.applications.create_draft(pk, "ja", values) for _ in range(6)]
+    barrier = threading.Barrier(len(drafts))
+    tickets: list[str] = []
+    errors: list[BaseException] = []
+
+    def submit(draft: int) -> None:
+        barrier.wait()
+        try:
+            tickets.append(ctx.applications.submit(draft, values)[0])
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(d,)) for d in drafts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(tickets) == [f"A-{n:03d}" for n in range(1, 7)]
+
+
+def test_stale_drafts_are_dropped_at_start_up(ctx: AppContext, clock: FakeClock) -> None:
+    pk = template_pk(ctx, "juminhyo")
+    draft = ctx.applications.create_draft(
+        pk, "ja", {"applicant_name": FilledValue("髙﨑　花子", Provenance.CARD)}
+    )
+    assert ctx.applications.abandon_stale_drafts(1800) == 0
+    clock.advance(1801)
+    assert ctx.applications.abandon_stale_drafts(1800) == 1
+    detail = ctx.applications.detail(draft)
+    assert detail.status is Status.CANCELLED
+    assert detail.values == {}
+
+
+def test_claims_are_released_at_sign_out_and_can_be_taken_over(ctx: AppContext) -> None:
+    first, second = submitted(ctx), submitted(ctx)
+    ctx.applications.claim(first, "S1")
+    ctx.applications.claim(second, "S1")
+    ctx.applications.take_over(second, "S2")
+    assert ctx.applications.detail(second).claimed_by == "S2"
+    assert ctx.applications.release_claims("S1") == 1
+    assert ctx.applications.detail(first).status is Status.SUBMITTED
+    with ctx.db.read() as session:
+        actions = [e.action for e in session.scalars(select(AuditEventRow))]
+    assert "claim_taken_over" in actions
