@@ -8,6 +8,7 @@ with a real card. The PC/SC adapter and the vpcd card emulator come with their o
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 from devices.card import CardData, ReaderState
@@ -46,6 +47,8 @@ class SimulatedCardReader:
         self.connected = connected
         #: fault injection: the card leaves the reader during the next read
         self.remove_during_next_read = False
+        #: fault injection: a slow card (seconds added to each read)
+        self.read_delay_s = 0.0
         self.verify_count = 0
 
     # --- simulation controls (the demo's device panel and tests) ----------------------
@@ -78,6 +81,8 @@ class SimulatedCardReader:
             return self._present_card().tries_left
 
     def read(self, pin: str, *, include_my_number: bool) -> CardData:
+        if self.read_delay_s:
+            time.sleep(self.read_delay_s)
         with self._lock:
             card = self._present_card()
             if card.tries_left == 0:

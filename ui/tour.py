@@ -119,8 +119,12 @@ def resident_part(t: Tour, reader: SimulatedCardReader, clock: ShiftableClock) -
     t.shot(r, "resident-wrong-pin")
     for key in "1234":
         t.click(r, f"key_{key}")
+    reader.read_delay_s = 1.5  # a slow card, so the reading screen can be photographed
     t.click(r, "key_ok")
+    t.resident_screen(Screen.READING)
+    t.shot(r, "resident-reading")
     t.resident_screen(Screen.CONFIRM)
+    reader.read_delay_s = 0.0
     t.shot(r, "resident-confirm-card-data")
     t.click(r, "confirm_ok")
     while t.k.flow.screen is Screen.QUESTION:
@@ -147,6 +151,7 @@ def resident_part(t: Tour, reader: SimulatedCardReader, clock: ShiftableClock) -
     t.shot(r, "resident-take-card")
     reader.remove()
     t.resident_screen(Screen.START)
+    card_outcomes(t, reader)
     # the idle warning, shown by moving the kiosk's clock forward
     reader.insert(demo_card())
     t.click(r, "start")
@@ -157,6 +162,44 @@ def resident_part(t: Tour, reader: SimulatedCardReader, clock: ShiftableClock) -
     t.click(r, "idle_continue")
     t.click(r, "cancel")
     t.resident_screen(Screen.START)
+
+
+def _to_card_check(t: Tour) -> None:
+    r = t.k.resident
+    t.click(r, "start")
+    t.resident_screen(Screen.CHOOSE)
+    t.click(r, "procedure_0")
+
+
+def card_outcomes(t: Tour, reader: SimulatedCardReader) -> None:
+    """The screens a card can lead to besides the happy path."""
+    r = t.k.resident
+    card = demo_card()
+    card.tries_left = 1
+    reader.insert(card)
+    _to_card_check(t)
+    t.resident_screen(Screen.LAST_TRY)
+    t.shot(r, "resident-last-try-warning")
+    t.click(r, "cancel")
+    reader.remove()
+    t.resident_screen(Screen.START)
+    card = demo_card()
+    card.tries_left = 0
+    reader.insert(card)
+    _to_card_check(t)
+    t.resident_screen(Screen.LOCKED)
+    t.shot(r, "resident-pin-locked")
+    t.click(r, "notice_primary")
+    reader.remove()
+    t.resident_screen(Screen.START)
+    reader.connected = False
+    _to_card_check(t)
+    t.resident_screen(Screen.ERROR)
+    t.shot(r, "resident-error-no-reader")
+    t.click(r, "notice_primary")
+    t.resident_screen(Screen.START)
+    reader.connected = True
+    reader.insert(demo_card())
 
 
 def staff_part(t: Tour) -> None:

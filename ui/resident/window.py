@@ -35,7 +35,7 @@ from ui.widgets import StepBar, button, label
 
 STEP_KEYS = ("step_procedure", "step_card", "step_pin", "step_confirm", "step_done")
 #: screens with a 「もどる」 button, and those with 「やめる」
-BACK = {Screen.CHOOSE, Screen.PLACE_CARD, Screen.PIN, Screen.QUESTION, Screen.REVIEW, Screen.ERROR}
+BACK = {Screen.CHOOSE, Screen.PLACE_CARD, Screen.PIN, Screen.QUESTION, Screen.REVIEW}
 CANCEL = {
     Screen.CHOOSE,
     Screen.PLACE_CARD,
@@ -44,9 +44,9 @@ CANCEL = {
     Screen.CONFIRM,
     Screen.QUESTION,
     Screen.REVIEW,
-    Screen.ERROR,
 }
-HELP = {Screen.PLACE_CARD, Screen.PIN, Screen.CONFIRM, Screen.QUESTION, Screen.REVIEW, Screen.ERROR}
+#: the notice screens (last try, locked, error) carry their own 「職員をよぶ」
+HELP = {Screen.PLACE_CARD, Screen.PIN, Screen.CONFIRM, Screen.QUESTION, Screen.REVIEW}
 
 
 class IdleOverlay(QFrame):
