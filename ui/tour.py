@@ -67,8 +67,12 @@ class Tour:
             QApplication.processEvents()
             time.sleep(0.01)
 
-    def shot(self, widget: QWidget, name: str) -> None:
-        self.settle()
+    def shot(self, widget: QWidget, name: str, *, while_busy: bool = False) -> None:
+        """Save a PNG; normally after background work settled, or during it (busy screens)."""
+        if while_busy:
+            QApplication.processEvents()
+        else:
+            self.settle()
         self.n += 1
         path = self.out / f"{self.n:02d}-{name}.png"
         widget.grab().save(str(path))
@@ -122,7 +126,7 @@ def resident_part(t: Tour, reader: SimulatedCardReader, clock: ShiftableClock) -
     reader.read_delay_s = 1.5  # a slow card, so the reading screen can be photographed
     t.click(r, "key_ok")
     t.resident_screen(Screen.READING)
-    t.shot(r, "resident-reading")
+    t.shot(r, "resident-reading", while_busy=True)
     t.resident_screen(Screen.CONFIRM)
     reader.read_delay_s = 0.0
     t.shot(r, "resident-confirm-card-data")
