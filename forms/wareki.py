@@ -62,25 +62,23 @@ def _year_text(era: Era, year: int) -> str:
     return f"{era.name}{'元' if year == 1 else year}年"
 
 
-def format_wareki(value: str | date) -> str:
-    """``19580412`` → ``昭和33年4月12日``; unknown parts print as blanks (``昭和33年　月　日``)."""
-    pd = (
-        PartialDate.parse(value.strftime("%Y%m%d"))
-        if isinstance(value, date)
-        else (PartialDate.parse(value))
-    )
-    era, year = era_of(pd.as_date_floor())
+def _partial(value: str | date) -> PartialDate:
+    return PartialDate.parse(value.strftime("%Y%m%d") if isinstance(value, date) else value)
+
+
+def _month_day(pd: PartialDate) -> str:
     month = f"{pd.month}月" if pd.month else "　月"
     day = f"{pd.day}日" if pd.day else "　日"
-    return f"{_year_text(era, year)}{month}{day}"
+    return month + day
+
+
+def format_wareki(value: str | date) -> str:
+    """``19580412`` → ``昭和33年4月12日``; unknown parts print as blanks (``昭和33年　月　日``)."""
+    pd = _partial(value)
+    era, year = era_of(pd.as_date_floor())
+    return _year_text(era, year) + _month_day(pd)
 
 
 def format_western(value: str | date) -> str:
-    pd = (
-        PartialDate.parse(value.strftime("%Y%m%d"))
-        if isinstance(value, date)
-        else (PartialDate.parse(value))
-    )
-    month = f"{pd.month}月" if pd.month else "　月"
-    day = f"{pd.day}日" if pd.day else "　日"
-    return f"{pd.year}年{month}{day}"
+    pd = _partial(value)
+    return f"{pd.year}年" + _month_day(pd)
