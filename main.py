@@ -33,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the whole flow scripted and offscreen; save screenshots here",
     )
     demo.add_argument("--fullscreen", action="store_true", help="resident window full screen")
+    demo.add_argument(
+        "--card-reader",
+        choices=["simulated", "pcsc"],
+        help="card reader adapter (default: simulated, or the config file)",
+    )
     demo.add_argument("--bench-startup", action="store_true", help=argparse.SUPPRESS)
     sub.add_parser("admin", help="the administrators' window")
     cli.add_parsers(sub)
@@ -45,7 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.config import load_settings
     from kiosk.logging_setup import setup_logging
 
-    settings = load_settings(args.data_dir, database_url=args.database_url)
+    settings = load_settings(
+        args.data_dir,
+        database_url=args.database_url,
+        card_reader=getattr(args, "card_reader", None),
+    )
     setup_logging(settings.data_dir / "logs", verbose=args.verbose)
     result = cli.run(args, settings)
     if result is not None:

@@ -46,11 +46,12 @@ class CardReader(Protocol):
         """
         ...
 
-    def read(self, pin: str, *, include_my_number: bool) -> CardData:
-        """Exactly one VERIFY with ``pin``, then read the files. Never retries.
+    def read(self, pin: str, *, include_my_number: bool, allow_last_try: bool = False) -> CardData:
+        """Read the remaining tries, then exactly one VERIFY with ``pin``, then the files.
+        Never retries. With one try left, no PIN is sent unless ``allow_last_try``.
 
-        Raises WrongPin(tries_left), PinLocked, CardRemoved, NotMyNumberCard, NoCard,
-        NoReader or ReaderError.
+        Raises WrongPin(tries_left), PinLocked, LastTryNotConfirmed, CardRemoved,
+        NotMyNumberCard, NoCard, NoReader or ReaderError.
         """
         ...
 

@@ -12,7 +12,14 @@ import time
 from dataclasses import dataclass
 
 from devices.card import CardData, ReaderState
-from devices.errors import CardRemoved, NoCard, NoReader, PinLocked, WrongPin
+from devices.errors import (
+    CardRemoved,
+    LastTryNotConfirmed,
+    NoCard,
+    NoReader,
+    PinLocked,
+    WrongPin,
+)
 
 PIN_TRIES = 3
 
@@ -80,13 +87,15 @@ class SimulatedCardReader:
         with self._lock:
             return self._present_card().tries_left
 
-    def read(self, pin: str, *, include_my_number: bool) -> CardData:
+    def read(self, pin: str, *, include_my_number: bool, allow_last_try: bool = False) -> CardData:
         if self.read_delay_s:
             time.sleep(self.read_delay_s)
         with self._lock:
             card = self._present_card()
             if card.tries_left == 0:
                 raise PinLocked()
+            if card.tries_left == 1 and not allow_last_try:
+                raise LastTryNotConfirmed()
             self.verify_count += 1
             if self.remove_during_next_read:
                 self.remove_during_next_read = False

@@ -46,6 +46,16 @@ class WrongPin(CardError):
         self.tries_left = tries_left
 
 
+class LastTryNotConfirmed(CardError):
+    """One try is left and the resident has not confirmed spending it: no PIN was sent."""
+
+    message_key = "last_try"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tries_left = 1
+
+
 class PinLocked(CardError):
     message_key = "locked"
 

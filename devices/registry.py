@@ -32,8 +32,15 @@ class UnknownAdapter(ValueError):
     pass
 
 
+def _pcsc_reader() -> CardReader:
+    from devices.pcsc_reader import PcscCardReader  # pyscard only when PC/SC is chosen
+
+    return PcscCardReader()
+
+
 CARD_READERS: dict[str, Callable[[], CardReader]] = {
     "simulated": lambda: SimulatedCardReader(demo_card()),
+    "pcsc": _pcsc_reader,
 }
 PRINTERS: dict[str, Callable[[Path], Printer]] = {
     "simulated": SimulatedPrinter,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from kiosk import card_cli
 from kiosk.clock import SystemClock
 from kiosk.config import Settings
 from kiosk.context import open_database
@@ -52,6 +53,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     t_sub = templates.add_subparsers(dest="templates_command", required=True)
     t_sub.add_parser("list", help="list the active form templates")
     sub.add_parser("doctor", help="check every dependency and say what to fix")
+    card_cli.add_parsers(sub)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int | None:
@@ -62,4 +64,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int | None:
         return templates_list(settings)
     if args.command == "doctor":
         return doctor(settings)
+    if args.command == "card":
+        return card_cli.run(args)
     return None

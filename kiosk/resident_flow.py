@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from devices.card import CardData, CardReader
-from devices.errors import CardRemoved, NoCard, PinLocked, WrongPin
+from devices.errors import CardRemoved, LastTryNotConfirmed, NoCard, PinLocked, WrongPin
 from forms.display import display_value, mask_my_number
 from forms.localized import pick
 from forms.model import FieldKind, Source, Template
@@ -490,6 +490,10 @@ class ResidentFlow:
         elif isinstance(exc, PinLocked):
             s.tries_left = 0
             self._go(Screen.LOCKED)
+        elif isinstance(exc, LastTryNotConfirmed):  # one try left on this card: warn first
+            s.tries_left = 1
+            s.last_try_accepted = False
+            self._go(Screen.LAST_TRY)
         elif isinstance(exc, CardRemoved):
             # the card left during the read: a try may have been spent (PIN-04)
             s.last_try_accepted = False
@@ -540,22 +544,16 @@ class ResidentFlow:
         pin = "".join(s.pin)
         s.pin.clear()  # the digits live only until the command is handed to the reader
         s.message = None
+        # the reader reads the remaining tries in the same connection right before the
+        # VERIFY, so a swapped or meanwhile-locked card is caught there
         read = partial(
-            _verify_and_read,
-            self._reader,
+            self._reader.read,
             pin,
             include_my_number=s.template.template.needs_my_number,
-            last_try_accepted=s.last_try_accepted,
+            allow_last_try=s.last_try_accepted,
         )
         self._go(Screen.READING)
-        self._run("card", read, self._on_read_result, self._on_card_error)
-
-    def _on_read_result(self, result: CardData | int) -> None:
-        if isinstance(result, int):  # one try left on this card: warn before any VERIFY
-            self._s.tries_left = result
-            self._go(Screen.LAST_TRY)
-        else:
-            self._on_card_read(result)
+        self._run("card", read, self._on_card_read, self._on_card_error)
 
     def _on_card_read(self, card: CardData) -> None:
         s = self._s
@@ -711,17 +709,3 @@ class ResidentFlow:
         self.ended.append(reason)
         log.info("resident session ended: %s", reason)
         self._go(Screen.START)
-
-
-def _verify_and_read(
-    reader: CardReader, pin: str, *, include_my_number: bool, last_try_accepted: bool
-) -> CardData | int:
-    """On the card thread: read the remaining tries (never spending one) right before the
-    VERIFY, so a swapped or meanwhile-locked card is caught. Returns the tries instead of
-    reading when only one is left and the resident has not accepted the warning."""
-    tries = reader.pin_tries_left()
-    if tries <= 0:
-        raise PinLocked()
-    if tries == 1 and not last_try_accepted:
-        return tries
-    return reader.read(pin, include_my_number=include_my_number)
