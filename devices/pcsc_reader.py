@@ -177,11 +177,18 @@ class _Session:
         return bytes(buf[:total])
 
 
+#: no file of this application is near this size; a larger declared length is a broken card
+MAX_FILE_BYTES = 4096
+
+
 def _total(buf: bytearray) -> int | None:
     try:
-        return tlv_total_length(bytes(buf))
+        total = tlv_total_length(bytes(buf))
     except CardDataError:
         raise ReaderError() from None
+    if total is not None and total > MAX_FILE_BYTES:
+        raise ReaderError()
+    return total
 
 
 class PcscCardReader:
@@ -366,9 +373,18 @@ class PyscardBackend:
 
     def connect(self, reader: str) -> Connection:
         s = self._scard
-        hresult, card, protocol = s.SCardConnect(
-            self._ctx(), reader, s.SCARD_SHARE_EXCLUSIVE, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1
-        )
+        # right after a card arrives pcscd may still be powering it: wait a moment
+        settling = (s.SCARD_W_UNPOWERED_CARD, s.SCARD_W_UNRESPONSIVE_CARD, s.SCARD_W_RESET_CARD)
+        for _ in range(20):
+            hresult, card, protocol = s.SCardConnect(
+                self._ctx(),
+                reader,
+                s.SCARD_SHARE_EXCLUSIVE,  # no other process may use the verified state
+                s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1,
+            )
+            if hresult not in settling:
+                break
+            time.sleep(0.05)
         if hresult in (s.SCARD_E_NO_SMARTCARD, s.SCARD_W_REMOVED_CARD):
             raise NoCard()
         if hresult in (
@@ -379,6 +395,7 @@ class PyscardBackend:
             self._drop_context()
             raise NoReader()
         if hresult != s.SCARD_S_SUCCESS:
+            log.warning("SCardConnect failed: %08X", hresult & 0xFFFFFFFF)
             raise ReaderError()
         return _PyscardConnection(s, card, protocol)
 

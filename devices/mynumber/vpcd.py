@@ -20,6 +20,7 @@ import logging
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 35963  # 0x8C7B: "Virtual PCD 00 00"
+REINSERT_PAUSE_S = 1.0
 POLL_S = 0.2  # socket timeout and connect retry period
 
 CTRL_POWER_OFF = 0x00
@@ -101,6 +103,7 @@ class VpcdCardServer:
         self.connections = 0
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
+        self._left_at = -REINSERT_PAUSE_S  # when the card last left the reader
         self._inserted = threading.Event()
         self._inserted.set()
         self._connected = threading.Event()
@@ -203,6 +206,11 @@ class VpcdCardServer:
             if not self._inserted.is_set():
                 self._wait_inserted(stop)
                 continue
+            # vpcd notices a closed connection only at its next presence poll (0.4 s);
+            # reconnecting sooner leaves pcscd believing the slot is empty
+            pause = self._left_at + REINSERT_PAUSE_S - time.monotonic()
+            if pause > 0 and stop.wait(pause):
+                continue
             sock = self._connect()
             if sock is None:
                 stop.wait(POLL_S)
@@ -232,6 +240,7 @@ class VpcdCardServer:
                     self._sock = None
                 _close(sock)
                 self.card.power_off()
+                self._left_at = time.monotonic()
                 self._disconnected.set()
             log.debug("virtual card connection ended: %s", outcome)
             if outcome == "closed":
