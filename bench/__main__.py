@@ -6,6 +6,8 @@
   submit, claim, approve, print to PDF, cashless payment, complete) through the real
   services and the resident state machine, without a screen.
 - render_pdf_ms: rendering one completed form to PDF.
+- card_read_pcscd_vpcd: reading the card through the real pcscd, vpcd and the virtual card
+  (bench/card.py), beside the raw APDU replay, with the APDU count.
 """
 
 from __future__ import annotations
@@ -150,6 +152,9 @@ def main() -> int:
         "startup_to_interactive": bench_startup(runs),
     }
     figures.update(bench_flow(int(os.environ.get("BENCH_APPLICATIONS", "30"))))
+    from bench.card import bench_card
+
+    figures["card_read_pcscd_vpcd"] = bench_card(int(os.environ.get("BENCH_CARD_RUNS", "30")))
     print(json.dumps(figures, indent=2, ensure_ascii=False))
     return 0
 

@@ -12,12 +12,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+from pytestqt.qtbot import QtBot
 
 from devices.errors import CardError, CardRemoved, NoReader, ReaderError
 from devices.mynumber.emulator import Faults
 from devices.mynumber.vpcd import VpcdCardServer
+from devices.payment_simulated import SimulatedPaymentProvider
 from devices.pcsc_reader import PcscCardReader
+from devices.printer_folder import SimulatedPrinter
+from devices.registry import Devices
+from kiosk.config import load_settings
+from kiosk.context import build_context
+from kiosk.resident_flow import Screen
 from tests.helpers.pcscd import Pcscd
+from ui.app import build_kiosk
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = {
@@ -245,3 +255,43 @@ def test_pcscd_restart_during_a_read(pcscd: Pcscd, tmp_path: Path) -> None:
         assert reader.read("1234", include_my_number=False).sex == "2"
     finally:
         server.stop()
+
+
+def test_the_kiosk_reads_the_card_through_pcscd(
+    pcscd: Pcscd, card: tuple[VpcdCardServer, Path], qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The resident flow and windows on the real PC/SC path (demo --card-reader pcsc)."""
+    settings = load_settings(tmp_path / "data", card_reader="pcsc")
+    devices = Devices(
+        card_reader=PcscCardReader(pcscd.reader),
+        printer=SimulatedPrinter(settings.print_output_dir),
+        payment=SimulatedPaymentProvider(),
+    )
+    ctx = build_context(settings, devices=devices)
+    kiosk = build_kiosk(ctx, route_qt_messages=False)
+    qtbot.addWidget(kiosk.resident)
+    qtbot.addWidget(kiosk.staff)
+    kiosk.resident.resize(1280, 1000)
+    kiosk.resident.show()
+    try:
+        r = kiosk.resident
+        for name in ("start", "procedure_0"):
+            qtbot.waitUntil(
+                lambda n=name: (
+                    r.findChild(QPushButton, n) is not None
+                    and r.findChild(QPushButton, n).isVisible()
+                ),
+                timeout=5000,
+            )
+            qtbot.mouseClick(r.findChild(QPushButton, name), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: kiosk.flow.screen is Screen.PIN, timeout=10000)
+        for key in "1234":
+            qtbot.mouseClick(r.findChild(QPushButton, f"key_{key}"), Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(r.findChild(QPushButton, "key_ok"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: kiosk.flow.screen is Screen.CONFIRM, timeout=10000)
+        assert PROFILE["name"] in [row.value for row in kiosk.flow.view().rows]
+        card[0].remove()  # the resident takes the card: the session is wiped
+        qtbot.waitUntil(lambda: kiosk.flow.screen is Screen.START, timeout=10000)
+    finally:
+        kiosk.shutdown()
+        ctx.close()
