@@ -17,7 +17,9 @@ from devices.errors import (
     LastTryNotConfirmed,
     NoCard,
     NoReader,
+    NotMyNumberCard,
     PinLocked,
+    ReaderError,
     WrongPin,
 )
 
@@ -29,6 +31,8 @@ class SimulatedCard:
     data: CardData
     pin: str
     tries_left: int = PIN_TRIES
+    #: a card without the 券面事項入力補助AP (a bank card, an old 住基カード)
+    is_my_number_card: bool = True
 
 
 def demo_card() -> SimulatedCard:
@@ -54,6 +58,8 @@ class SimulatedCardReader:
         self.connected = connected
         #: fault injection: the card leaves the reader during the next read
         self.remove_during_next_read = False
+        #: fault injection: the next command fails with a communication error
+        self.fail_next = False
         #: fault injection: a slow card (seconds added to each read)
         self.read_delay_s = 0.0
         self.verify_count = 0
@@ -81,6 +87,11 @@ class SimulatedCardReader:
             raise NoReader()
         if self._card is None:
             raise NoCard()
+        if not self._card.is_my_number_card:
+            raise NotMyNumberCard()
+        if self.fail_next:
+            self.fail_next = False
+            raise ReaderError()
         return self._card
 
     def pin_tries_left(self) -> int:

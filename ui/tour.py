@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 
-from devices.card_simulated import SimulatedCardReader, demo_card
+from devices.card_simulated import SimulatedCard, SimulatedCardReader, demo_card
 from kiosk.clock import ShiftableClock
 from kiosk.config import load_settings
 from kiosk.context import build_context
@@ -195,6 +195,27 @@ def card_outcomes(t: Tour, reader: SimulatedCardReader) -> None:
     t.shot(r, "resident-pin-locked")
     t.click(r, "notice_primary")
     reader.remove()
+    t.resident_screen(Screen.START)
+    reader.insert(SimulatedCard(demo_card().data, "1234", is_my_number_card=False))
+    _to_card_check(t)
+    t.resident_screen(Screen.ERROR)
+    t.shot(r, "resident-error-not-my-number-card")
+    reader.remove()  # the resident takes the wrong card away
+    t.click(r, "notice_primary")  # 「カードを置き直す」
+    t.resident_screen(Screen.PLACE_CARD)
+    reader.fail_next = True
+    reader.insert(demo_card())
+    t.resident_screen(Screen.ERROR)
+    t.shot(r, "resident-error-communication")
+    t.click(r, "notice_primary")  # the card is read again
+    t.resident_screen(Screen.PIN)
+    reader.remove_during_next_read = True
+    for key in "1234":
+        t.click(r, f"key_{key}")
+    t.click(r, "key_ok")
+    t.resident_screen(Screen.PLACE_CARD)
+    t.shot(r, "resident-card-removed-during-read")
+    t.click(r, "cancel")
     t.resident_screen(Screen.START)
     reader.connected = False
     _to_card_check(t)
