@@ -11,16 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-PROFILE = {
-    "name": "髙﨑　花子",
-    "address": "長崎県松浦市志佐町里免３６５番地",
-    "birth_date": "19580412",
-    "sex": "2",
-    "my_number": "123456789018",
-    "pin": "1234",
-    "pin_tries_left": 3,
-    "long_length_form": False,
-}
+from devices.mynumber.emulator import demo_profile
+
+PROFILE = demo_profile()
 
 
 def _median_ms(fn: Callable[[], object], runs: int) -> float:

@@ -450,3 +450,20 @@ def _wrong_offsets(data: bytes) -> bytes:
     table = b"".join((o + 1).to_bytes(2, "big") for o in offsets)
     at = offset_table_position(data)
     return data[:at] + table + data[at + 8 :]
+
+
+def demo_profile() -> dict[str, Any]:
+    """The demo resident of the simulated reader, as a virtual-card profile (PIN 1234)."""
+    from devices.card_simulated import demo_card
+
+    card = demo_card()
+    return {
+        "name": card.data.name,
+        "address": card.data.address,
+        "birth_date": card.data.birth_date,
+        "sex": card.data.sex,
+        "my_number": card.data.my_number,
+        "pin": card.pin,
+        "pin_tries_left": card.tries_left,
+        "long_length_form": False,
+    }

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from devices.errors import CardError, CardRemoved, NoReader, ReaderError
-from devices.mynumber.emulator import Faults
+from devices.mynumber.emulator import Faults, demo_profile
 from devices.mynumber.vpcd import VpcdCardServer
 from devices.payment_simulated import SimulatedPaymentProvider
 from devices.pcsc_reader import PcscCardReader
@@ -30,16 +30,7 @@ from tests.helpers.pcscd import Pcscd
 from ui.app import build_kiosk
 
 ROOT = Path(__file__).resolve().parents[2]
-PROFILE = {
-    "name": "髙﨑　花子",
-    "address": "長崎県松浦市志佐町里免３６５番地",
-    "birth_date": "19580412",
-    "sex": "2",
-    "my_number": "123456789018",
-    "pin": "1234",
-    "pin_tries_left": 3,
-    "long_length_form": False,
-}
+PROFILE = demo_profile()
 # the public sample card of the handbook (§10 / shared/testdata)
 SAMPLE = {
     "name": "黒桐　幹也",

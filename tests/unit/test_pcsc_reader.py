@@ -15,19 +15,10 @@ from devices.errors import (
     ReaderError,
     WrongPin,
 )
-from devices.mynumber.emulator import CardProfile, VirtualCard
+from devices.mynumber.emulator import CardProfile, VirtualCard, demo_profile
 from devices.pcsc_reader import PcscCardReader
 
-PROFILE = {
-    "name": "髙﨑　花子",
-    "address": "長崎県松浦市志佐町里免３６５番地",
-    "birth_date": "19580412",
-    "sex": "2",
-    "my_number": "123456789018",
-    "pin": "1234",
-    "pin_tries_left": 3,
-    "long_length_form": False,
-}
+PROFILE = demo_profile()
 
 
 class ScriptedConnection:

@@ -51,7 +51,7 @@ class Page(QWidget):
         self.box.setSpacing(20)
 
     def show_view(self, view: ResidentView, tr: Tr) -> None:
-        raise NotImplementedError  # every page overrides it
+        raise TypeError(f"{type(self).__name__} must define show_view")
 
     def clear(self) -> None:
         """Empty every widget that can show resident data."""
