@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -82,3 +84,25 @@ def format_wareki(value: str | date) -> str:
 def format_western(value: str | date) -> str:
     pd = _partial(value)
     return f"{pd.year}年" + _month_day(pd)
+
+
+_WAREKI = re.compile(r"^(明治|大正|昭和|平成|令和)(元|\d{1,2})年(\d{1,2})月(\d{1,2})日$")
+
+
+def parse_wareki(text: str) -> date:
+    """``平成元年1月8日`` → 1989-01-08. Full-width digits are accepted; a date outside its
+    era (``昭和64年1月8日`` is already 平成) is refused with ValueError."""
+    match = _WAREKI.match(unicodedata.normalize("NFKC", text).replace(" ", ""))
+    if match is None:
+        raise ValueError("not a 和暦 date")
+    name, year_text, month, day = match.groups()
+    index = next(i for i, era in enumerate(ERAS) if era.name == name)
+    era = ERAS[index]
+    year = 1 if year_text == "元" else int(year_text)
+    if year < 1:
+        raise ValueError("era year out of range")
+    result = date(era.start.year + year - 1, int(month), int(day))
+    following = ERAS[index - 1].start if index > 0 else None
+    if result < era.start or (following is not None and result >= following):
+        raise ValueError("the date is outside that era")
+    return result

@@ -7,7 +7,9 @@ template version only; the PDF is rendered again from the stored values each tim
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -15,7 +17,8 @@ from sqlalchemy import select
 from devices.errors import PrinterError
 from devices.printer import JobState, Printer
 from forms.display import display_value
-from forms.model import FieldKind
+from forms.fees import Fee
+from forms.model import FieldKind, Template
 from forms.wareki import format_wareki
 from kiosk import audit
 from kiosk.applications import ApplicationService
@@ -66,47 +69,19 @@ class PrintService:
 
     def build_document(self, app_id: int) -> PrintDocument:
         detail = self._apps.detail(app_id)
-        template = detail.template
-        sections = []
-        for section in template.sections:
-            rows = []
-            for f in section.fields:
-                stored = detail.values.get(f.id)
-                raw = stored.value if stored else ""
-                label = f.label["ja"]
-                if f.kind is FieldKind.CHECKBOX:
-                    rows.append(PrintRow(label, "", kind="check", checked=raw == "1"))
-                else:
-                    rows.append(PrintRow(label, display_value(f, raw, "ja")))
-            sections.append(PrintSection(section.title["ja"], tuple(rows)))
-        fee = None
-        if detail.fee.total:
-            fee = FeeSlip(
-                tuple(
-                    (
-                        next(r.label["ja"] for r in template.fees if r.code == line.code),
-                        line.unit_amount,
-                        line.units,
-                    )
-                    for line in detail.fee.lines
-                ),
-                detail.fee.total,
-            )
         with self._db.read() as session:
             app = session.get(ApplicationRow, app_id)
             if app is None:
                 raise NotFound()
             day = app.ticket_date or today(self._clock)
-        return PrintDocument(
-            title=template.title["ja"],
-            municipality=self._addressee,
-            application_date=format_wareki(day),
+        return document_for(
+            detail.template,
+            {k: v.value for k, v in detail.values.items()},
+            fee=detail.fee,
+            addressee=self._addressee,
+            day=day,
             ticket=detail.ticket or "",
             reference=f"{day:%Y%m%d}-{detail.ticket or detail.id}",
-            sections=tuple(sections),
-            fee=fee,
-            footer=f"{template.business}　様式 {template.id} v{template.version}",
-            metadata_subject=template.business,
         )
 
     def print_application(self, app_id: int, staff: str) -> PrintOutcome:
@@ -255,3 +230,46 @@ class PrintService:
 
 def _outcome(job: PrintJobRow) -> PrintOutcome:
     return PrintOutcome(job.id, JobStatus(job.status), job.error_code)
+
+
+def document_for(
+    template: Template,
+    values: Mapping[str, str],
+    *,
+    fee: Fee,
+    addressee: str,
+    day: date,
+    ticket: str,
+    reference: str,
+) -> PrintDocument:
+    """What the printed form shows for ``values``: shared by printing an application and by
+    `form render` (previews and drafts)."""
+    sections = []
+    for section in template.sections:
+        rows = []
+        for f in section.fields:
+            raw = values.get(f.id, "")
+            label = f.label["ja"]
+            if f.kind is FieldKind.CHECKBOX:
+                rows.append(PrintRow(label, "", kind="check", checked=raw == "1"))
+            else:
+                rows.append(PrintRow(label, display_value(f, raw, "ja")))
+        sections.append(PrintSection(section.title["ja"], tuple(rows)))
+    slip = None
+    if fee.total:
+        labels = {rule.code: rule.label["ja"] for rule in template.fees}
+        slip = FeeSlip(
+            tuple((labels[line.code], line.unit_amount, line.units) for line in fee.lines),
+            fee.total,
+        )
+    return PrintDocument(
+        title=template.title["ja"],
+        municipality=addressee,
+        application_date=format_wareki(day),
+        ticket=ticket,
+        reference=reference,
+        sections=tuple(sections),
+        fee=slip,
+        footer=f"{template.business}　様式 {template.id} v{template.version}",
+        metadata_subject=template.business,
+    )

@@ -126,3 +126,23 @@ class TemplateRepository:
                     newest[row.template_id] = row
             pks = [row.id for row in newest.values()]
         return [PublishedTemplate(pk, self.get(pk)) for pk in pks]
+
+    def all_versions(self, template_id: str) -> list[PublishedTemplate]:
+        """Every published version of one template, oldest first."""
+        with self._db.read() as session:
+            pks = list(
+                session.scalars(
+                    select(FormTemplateRow.id)
+                    .where(FormTemplateRow.template_id == template_id)
+                    .order_by(FormTemplateRow.version)
+                )
+            )
+        return [PublishedTemplate(pk, self.get(pk)) for pk in pks]
+
+    def definition(self, pk: int) -> dict[str, object]:
+        """The stored JSON of one version, exactly as published."""
+        with self._db.read() as session:
+            row = session.get(FormTemplateRow, pk)
+            if row is None:
+                raise KeyError(pk)
+            return dict(row.definition)

@@ -129,3 +129,57 @@ def test_shipped_template_files_are_valid_json_with_translations() -> None:
     for path in SHIPPED_DIR.glob("*.json"):
         raw = json.loads(path.read_text(encoding="utf-8"))
         assert "en" in raw["title"], path.name
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("明治45年7月29日", date(1912, 7, 29)),
+        ("大正元年7月30日", date(1912, 7, 30)),
+        ("大正15年12月24日", date(1926, 12, 24)),
+        ("昭和元年12月25日", date(1926, 12, 25)),
+        ("昭和64年1月7日", date(1989, 1, 7)),
+        ("平成元年1月8日", date(1989, 1, 8)),
+        ("平成1年1月8日", date(1989, 1, 8)),
+        ("平成31年4月30日", date(2019, 4, 30)),
+        ("令和元年5月1日", date(2019, 5, 1)),
+        ("令和８年１１月２４日", date(2026, 11, 24)),
+    ],
+)
+def test_wareki_back_to_western_at_era_boundaries(text: str, expected: date) -> None:
+    from forms.wareki import parse_wareki
+
+    assert parse_wareki(text) == expected
+    assert parse_wareki(format_wareki(expected)) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "昭和64年1月8日",
+        "平成31年5月1日",
+        "令和0年1月1日",
+        "平成2年2月30日",
+        "H1.1.8",
+        "大正15年12月25日",
+    ],
+)
+def test_wareki_outside_its_era_is_refused(text: str) -> None:
+    from forms.wareki import parse_wareki
+
+    with pytest.raises(ValueError):  # noqa: PT011 - the message is for people, not tests
+        parse_wareki(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("19120729", "明治45年7月29日"),
+        ("19120730", "大正元年7月30日"),
+        ("19261224", "大正15年12月24日"),
+        ("19261225", "昭和元年12月25日"),
+        ("20190430", "平成31年4月30日"),
+    ],
+)
+def test_wareki_at_every_era_boundary(value: str, expected: str) -> None:
+    assert format_wareki(value) == expected
