@@ -47,8 +47,8 @@ def texts(root: QWidget) -> str:
     )
 
 
-def resident_applies(qtbot: QtBot, kiosk: Kiosk, procedure: int = 0) -> str:
-    """Apply for procedure ``procedure`` (0: 住民票, 2: 住民異動届) and take the card."""
+def resident_applies(qtbot: QtBot, kiosk: Kiosk, template_id: str = "juminhyo") -> str:
+    """Apply for the procedure of ``template_id`` and take the card."""
     r = kiosk.resident
     reader = kiosk.ctx.devices.card_reader
     assert isinstance(reader, SimulatedCardReader)
@@ -56,7 +56,8 @@ def resident_applies(qtbot: QtBot, kiosk: Kiosk, procedure: int = 0) -> str:
         reader.insert(demo_card())
     click(qtbot, r, "start")
     wait_screen(qtbot, kiosk, Screen.CHOOSE)
-    click(qtbot, r, f"procedure_{procedure}")
+    ids = [p.template.id for p in kiosk.ctx.templates.active()]
+    click(qtbot, r, f"procedure_{ids.index(template_id)}")
     wait_screen(qtbot, kiosk, Screen.PIN)
     for key in "1234":
         click(qtbot, r, f"key_{key}")
@@ -300,7 +301,7 @@ def test_rejected_application(qtbot: QtBot, kiosk: Kiosk) -> None:
 
 
 def test_fee_free_application_completes_after_printing(qtbot: QtBot, kiosk: Kiosk) -> None:
-    ticket = resident_applies(qtbot, kiosk, procedure=2)
+    ticket = resident_applies(qtbot, kiosk, "idou")
     sign_in_and_claim(qtbot, kiosk, ticket)
     s = kiosk.staff
     for field_id, value in (
