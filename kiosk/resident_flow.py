@@ -262,12 +262,26 @@ class ResidentFlow:
         if not t.fees:
             note = Message("fee_free")
         else:
-            rule = t.fees[0]
-            amount = self._apps.fee_for(t, {rule.per_field: "1"} if rule.per_field else {}).total
-            note = Message(
-                "fee_per_copy" if rule.per_field else "fee_total",
-                (("amount", amount or rule.amount),),
+            # the unit price of each rule after the municipality's fee table; when the kinds
+            # cost differently (戸籍: 450 / 750 / 300), the tile says "from" the lowest
+            units = {r.per_field: "1" for r in t.fees if r.per_field}
+            prices = sorted(
+                self._apps.fee_for(
+                    t,
+                    {
+                        **units,
+                        **({r.when_field: r.when_value} if r.when_field and r.when_value else {}),
+                    },
+                ).total
+                for r in t.fees
             )
+            per_copy = any(r.per_field for r in t.fees)
+            key = (
+                "fee_from"
+                if len(set(prices)) > 1
+                else ("fee_per_copy" if per_copy else "fee_total")
+            )
+            note = Message(key, (("amount", prices[0]),))
         return Procedure(
             published.pk,
             pick(t.short_title, lang),
