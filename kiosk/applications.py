@@ -6,7 +6,7 @@ Every status change goes through ``_transition``, the one place that checks the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -90,18 +90,18 @@ class ApplicationService:
         db: Database,
         templates: TemplateRepository,
         clock: Clock,
-        fee_table: Mapping[str, int] | None = None,
+        fee_table: Callable[[], Mapping[str, int]] | None = None,
         ticket_prefix: str = "A",
     ) -> None:
         self._db = db
         self._templates = templates
         self._clock = clock
-        self._fee_table = dict(fee_table or {})
+        self._fee_table = fee_table or dict
         self._ticket_prefix = ticket_prefix
 
     # --- helpers -------------------------------------------------------------------------
     def fee_for(self, template: Template, values: Mapping[str, str]) -> Fee:
-        return compute_fee(template, values, self._fee_table)
+        return compute_fee(template, values, self._fee_table())
 
     def _load(self, session: Session, app_id: int) -> ApplicationRow:
         app = session.get(ApplicationRow, app_id, with_for_update=True)

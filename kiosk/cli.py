@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int | None:
     """Run a Qt-free command; None if ``args`` names a Qt command."""
     if args.command == "db":
         return db_upgrade(settings)
-    if args.command in ("templates", "form"):
+    if args.command in ("templates", "form", "fees"):
         return form_cli.run(args, settings)
     if args.command == "doctor":
         return doctor(settings)

@@ -12,6 +12,7 @@ from kiosk.applications import ApplicationService
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Settings
 from kiosk.errors import UserFacingError
+from kiosk.fee_table import FeeTable
 from kiosk.payment_service import PaymentService
 from kiosk.print_service import PrintService
 from kiosk.storage.db import Database
@@ -49,6 +50,7 @@ class AppContext:
     applications: ApplicationService
     printing: PrintService
     payments: PaymentService
+    fees: FeeTable
 
     def close(self) -> None:
         self.devices.close()
@@ -68,7 +70,8 @@ def build_context(
         payment_delay_s=settings.simulated_payment_delay_s,
     )
     templates = TemplateRepository(db)
-    apps = ApplicationService(db, templates, clock, settings.fee_overrides, settings.ticket_prefix)
+    fees = FeeTable(db, clock, settings.fee_overrides)
+    apps = ApplicationService(db, templates, clock, fees.current, settings.ticket_prefix)
     # drafts left behind by a crash hold personal values no clerk will see (REC-01)
     apps.abandon_stale_drafts(STALE_DRAFT_S)
     return AppContext(
@@ -80,4 +83,5 @@ def build_context(
         applications=apps,
         printing=PrintService(db, apps, devices.printer, clock, settings.addressee),
         payments=PaymentService(db, apps, devices.payment, clock),
+        fees=fees,
     )

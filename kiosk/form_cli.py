@@ -19,6 +19,7 @@ from forms.validation import validate
 from kiosk.clock import SystemClock, today
 from kiosk.config import Settings
 from kiosk.context import open_database
+from kiosk.fee_table import FeeTable
 from kiosk.templates_repo import TemplateRepository, publish
 
 EXIT_INVALID = 1
@@ -36,6 +37,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     imp.add_argument("file", type=Path)
     exp = t_sub.add_parser("export", help="print the latest version of a template as JSON")
     exp.add_argument("template_id")
+    fees = sub.add_parser("fees", help="the municipality's fee table")
+    fee_sub = fees.add_subparsers(dest="fees_command", required=True)
+    fee_list = fee_sub.add_parser("list", help="every fee code with its amount and origin")
+    fee_list.add_argument("--json", action="store_true")
+    fee_set = fee_sub.add_parser("set", help="set a fee code's amount in yen (audited)")
+    fee_set.add_argument("code")
+    fee_set.add_argument("amount", type=int)
+    fee_set.add_argument("--actor", default="admin-cli", help="who makes the change")
     form = sub.add_parser("form", help="render forms")
     f_sub = form.add_subparsers(dest="form_command", required=True)
     render = f_sub.add_parser("render", help="fill a template from a card file; write a PDF")
@@ -61,10 +70,11 @@ def _repository(settings: Settings) -> tuple[Any, TemplateRepository]:
 def templates_list(settings: Settings, as_json: bool) -> int:
     db, repo = _repository(settings)
     try:
+        table = FeeTable(db, SystemClock(), settings.fee_overrides).current()
         rows: list[dict[str, Any]] = []
         for published in repo.active():
             t = published.template
-            fees = {r.code: settings.fee_overrides.get(r.code, r.amount) for r in t.fees}
+            fees = {r.code: table.get(r.code, r.amount) for r in t.fees}
             rows.append(
                 {
                     "id": t.id,
@@ -146,6 +156,7 @@ def form_render(settings: Settings, args: argparse.Namespace) -> int:
     db, repo = _repository(settings)
     try:
         match = [p for p in repo.active() if p.template.id == args.template_id]
+        table = FeeTable(db, SystemClock(), settings.fee_overrides).current()
     finally:
         db.dispose()
     if not match:
@@ -173,7 +184,7 @@ def form_render(settings: Settings, args: argparse.Namespace) -> int:
     document = document_for(
         template,
         values,
-        fee=compute_fee(template, values, settings.fee_overrides),
+        fee=compute_fee(template, values, table),
         addressee=settings.addressee,
         day=day,
         ticket="DRAFT" if args.draft else "",
@@ -188,9 +199,49 @@ def form_render(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def fees_command(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.errors import ValidationFailed
+    from kiosk.i18n import tr
+
+    db, repo = _repository(settings)
+    try:
+        table = FeeTable(db, SystemClock(), settings.fee_overrides)
+        rules = {r.code: r for p in repo.active() for r in p.template.fees}
+        if args.fees_command == "set":
+            try:
+                table.set(args.code, args.amount, args.actor, set(rules))
+            except ValidationFailed as exc:
+                sys.stderr.write(tr(exc.message_key, "ja") + "\n")
+                return EXIT_INVALID
+            print(f"{args.code} = {args.amount}")
+            return 0
+        current = table.current()
+        rows = [
+            {
+                "code": code,
+                "label": rule.label["ja"],
+                "default": rule.amount,
+                "amount": current.get(code, rule.amount),
+            }
+            for code, rule in rules.items()
+        ]
+    finally:
+        db.dispose()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            print(
+                f"{row['code']:<20} {row['amount']:>6}円  (既定 {row['default']}円) {row['label']}"
+            )
+    return 0
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "form":
         return form_render(settings, args)
+    if args.command == "fees":
+        return fees_command(settings, args)
     command = args.templates_command
     if command == "list":
         return templates_list(settings, args.json)

@@ -181,3 +181,15 @@ class TicketCounterRow(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FeeOverrideRow(Base):
+    """The municipality's fee table: a fee code's amount, overriding the template default
+    without a new template version."""
+
+    __tablename__ = "fee_overrides"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

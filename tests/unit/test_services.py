@@ -447,3 +447,22 @@ def test_claims_are_released_at_sign_out_and_can_be_taken_over(ctx: AppContext) 
     with ctx.db.read() as session:
         actions = [e.action for e in session.scalars(select(AuditEventRow))]
     assert "claim_taken_over" in actions
+
+
+def test_the_fee_table_changes_fees_without_a_new_template_version(
+    ctx: AppContext, clock: FakeClock
+) -> None:
+    known = {r.code for p in ctx.templates.active() for r in p.template.fees}
+    ctx.fees.set("juminhyo_copy", 350, "A1", known)
+    clock.advance(11)  # past the shared cache
+    app_id = submitted(ctx)  # 2 copies
+    assert ctx.applications.detail(app_id).fee.total == 700
+    with pytest.raises(ValidationFailed):
+        ctx.fees.set("no_such_code", 100, "A1", known)
+    with pytest.raises(ValidationFailed):
+        ctx.fees.set("juminhyo_copy", -1, "A1", known)
+    with ctx.db.read() as session:
+        changes = [
+            e.detail for e in session.scalars(select(AuditEventRow)) if e.action == "fee_changed"
+        ]
+    assert changes == [{"amount": 350, "previous": None}]

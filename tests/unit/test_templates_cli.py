@@ -116,3 +116,18 @@ def test_an_application_keeps_the_version_it_was_made_with(ctx: AppContext) -> N
     new_app = ctx.applications.create_draft(new_pk, "ja", values)
     assert ctx.printing.build_document(old_app).title == "印鑑登録証明書交付申請書"
     assert ctx.printing.build_document(new_app).title == "印鑑登録証明書交付申請書（第2版）"
+
+
+def test_fees_set_is_seen_by_templates_list(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    assert run(data, "fees", "set", "inkan_certificate", "200").returncode == 0
+    assert run(data, "fees", "set", "nothing", "200").returncode == 1
+    rows = json.loads(run(data, "templates", "list", "--json").stdout)
+    assert next(r for r in rows if r["id"] == "inkan")["fees"] == {"inkan_certificate": 200}
+    listed = json.loads(run(data, "fees", "list", "--json").stdout)
+    assert {
+        "code": "inkan_certificate",
+        "label": "印鑑登録証明書",
+        "default": 300,
+        "amount": 200,
+    } in listed

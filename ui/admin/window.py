@@ -65,9 +65,10 @@ class AdminWindow(QWidget):
                 for e in events
             ]
         fee_rows = []
+        table = ctx.fees.current()
         for published in ctx.templates.active():
             for rule in published.template.fees:
-                amount = ctx.settings.fee_overrides.get(rule.code, rule.amount)
+                amount = table.get(rule.code, rule.amount)
                 per = "1通ごと" if rule.per_field else "1件"
                 fee_rows.append(
                     [
@@ -75,9 +76,7 @@ class AdminWindow(QWidget):
                         rule.code,
                         f"{amount:,}円",
                         per,
-                        "市の手数料表"
-                        if rule.code in ctx.settings.fee_overrides
-                        else "様式の既定値",
+                        "市の手数料表" if rule.code in table else "様式の既定値",
                     ]
                 )
         self.tabs.addTab(
