@@ -20,6 +20,32 @@ def db_upgrade(settings: Settings) -> int:
     return 0
 
 
+def admin_password(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+    import sys
+
+    from kiosk.admin_accounts import AdminAccounts, WeakPassword
+    from kiosk.i18n import tr
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("新しい管理者パスワード / new administrator password: ")
+        if getpass.getpass("もう一度 / again: ") != password:
+            sys.stderr.write("一致しません / the passwords differ\n")
+            return 1
+    db = open_database(settings, SystemClock())
+    try:
+        AdminAccounts(db, SystemClock()).set_password(args.name, password, actor="cli")
+    except WeakPassword as exc:
+        sys.stderr.write(tr(exc.message_key, "ja", **exc.params) + "\n")
+        return 1
+    finally:
+        db.dispose()
+    print(f"password set for {args.name}")
+    return 0
+
+
 def doctor(settings: Settings) -> int:
     from kiosk.doctor import report, run_checks
 
@@ -31,6 +57,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="create or upgrade the database schema")
     form_cli.add_parsers(sub)
+    password = sub.add_parser("admin-password", help="set an administrator's password")
+    password.add_argument("--name", default="admin")
+    password.add_argument("--password-stdin", action="store_true")
     sub.add_parser("doctor", help="check every dependency and say what to fix")
     card_cli.add_parsers(sub)
 
@@ -43,6 +72,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int | None:
         return form_cli.run(args, settings)
     if args.command == "doctor":
         return doctor(settings)
+    if args.command == "admin-password":
+        return admin_password(settings, args)
     if args.command == "card":
         return card_cli.run(args)
     return None

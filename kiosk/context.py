@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from devices.registry import Devices, build_devices
+from kiosk.admin_accounts import AdminAccounts
 from kiosk.applications import ApplicationService
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Settings
@@ -51,6 +52,7 @@ class AppContext:
     printing: PrintService
     payments: PaymentService
     fees: FeeTable
+    admins: AdminAccounts
 
     def close(self) -> None:
         self.devices.close()
@@ -84,4 +86,5 @@ def build_context(
         printing=PrintService(db, apps, devices.printer, clock, settings.addressee),
         payments=PaymentService(db, apps, devices.payment, clock),
         fees=fees,
+        admins=AdminAccounts(db, clock),
     )

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QTableWidget, QWidget
 
 from devices.card_simulated import SimulatedCard, SimulatedCardReader, demo_card
 from kiosk.clock import ShiftableClock
 from kiosk.config import load_settings
-from kiosk.context import build_context
+from kiosk.context import AppContext, build_context
 from kiosk.resident_flow import Screen
 from kiosk.status import Status
 from ui.admin.window import AdminWindow
@@ -256,6 +256,46 @@ def staff_part(t: Tour) -> None:
     t.shot(s, "staff-completed")
 
 
+ADMIN_PASSWORD = "tour-admin-password"
+
+
+def _set_cell(table: QTableWidget, row_key: str, column: int, text: str) -> None:
+    for r in range(table.rowCount()):
+        key, cell = table.item(r, 0), table.item(r, column)
+        if key is not None and cell is not None and key.text() == row_key:
+            cell.setText(text)
+            return
+    raise TourError(f"no row {row_key}")
+
+
+def admin_part(t: Tour, ctx: AppContext) -> None:
+    """An administrator changes a fee and a label, previews, publishes; the next resident
+    sees the new fee on the procedure tiles."""
+    ctx.admins.set_password("admin", ADMIN_PASSWORD, actor="tour")
+    admin = AdminWindow(ctx)
+    admin.resize(1200, 800)
+    admin.show()
+    t.shot(admin, "admin-sign-in")
+    admin.password_input.setText(ADMIN_PASSWORD)
+    t.click(admin, "admin_sign_in")
+    _set_cell(admin.field_table, "purpose", 1, "使いみち（提出先）")
+    t.click(admin, "preview")
+    t.shot(admin, "admin-editor-preview")
+    t.click(admin, "publish")
+    t.shot(admin, "admin-published")
+    admin.tabs.setCurrentIndex(1)
+    _set_cell(admin.fee_table, "juminhyo_copy", 3, "350")
+    t.click(admin, "save_fees")
+    t.shot(admin, "admin-fee-table")
+    admin.close()
+    r = t.k.resident
+    t.click(r, "start")
+    t.resident_screen(Screen.CHOOSE)
+    t.shot(r, "resident-choose-after-admin-change")
+    t.click(r, "cancel")
+    t.resident_screen(Screen.START)
+
+
 def run_tour(out: Path, *, data_dir: Path | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     out.mkdir(parents=True, exist_ok=True)
@@ -277,11 +317,7 @@ def run_tour(out: Path, *, data_dir: Path | None = None) -> int:
     try:
         resident_part(tour, reader, clock)
         staff_part(tour)
-        admin = AdminWindow(ctx)
-        admin.resize(1100, 600)
-        admin.show()
-        tour.shot(admin, "admin")
-        admin.close()
+        admin_part(tour, ctx)
     finally:
         kiosk.shutdown()
         ctx.close()

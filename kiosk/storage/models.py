@@ -193,3 +193,13 @@ class FeeOverrideRow(Base):
     amount: Mapped[int] = mapped_column(Integer)
     updated_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AdminAccountRow(Base):
+    """An administrator; only an argon2id hash of the password is kept."""
+
+    __tablename__ = "admin_accounts"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
