@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from devices.card import CardData, ReaderState
 from devices.errors import (
-    CardRemoved,
+    CardRemovedAfterVerify,
     LastTryNotConfirmed,
     NoCard,
     NoReader,
@@ -112,12 +112,10 @@ class SimulatedCardReader:
                 self.remove_during_next_read = False
                 self._card = None
                 card.tries_left -= 1 if pin != card.pin else 0
-                raise CardRemoved()
+                raise CardRemovedAfterVerify()  # the PIN had been sent
             if pin != card.pin:
                 card.tries_left -= 1
-                if card.tries_left == 0:
-                    raise PinLocked()
-                raise WrongPin(card.tries_left)
+                raise WrongPin(card.tries_left)  # 0: this one locked the card
             card.tries_left = PIN_TRIES
             data = card.data
             if include_my_number:

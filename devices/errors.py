@@ -66,6 +66,12 @@ class CardRemoved(CardError):
     message_key = "removed"
 
 
+class CardRemovedAfterVerify(CardRemoved):
+    """The card left after the PIN was sent: the try may have been counted."""
+
+    message_key = "removed_try_used"
+
+
 class ReaderError(CardError):
     message_key = "reader_error"
 

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from devices.card import CardData, ReaderState
 from devices.errors import (
     CardRemoved,
+    CardRemovedAfterVerify,
     LastTryNotConfirmed,
     NoCard,
     NoReader,
@@ -93,20 +94,37 @@ class _Session:
         self.conn = conn
         self.deadline = deadline
         self.stats = stats
+        self.pin_sent = False
+        #: the card refused READ BINARY by short EF id once: do not ask again this session
+        self.sfi_read_refused = False
 
     def send(self, command: bytes) -> tuple[bytes, int]:
         if time.monotonic() > self.deadline:
             raise ReaderError()
         self.stats.apdus += 1
         self.stats.commands.append(apdu.masked(command))
-        data, sw = self.conn.transmit(command)
+        carries_pin = len(command) > 5 and command[1] == 0x20
+        try:
+            data, sw = self.conn.transmit(command)
+        except CardRemoved:
+            if self.pin_sent or carries_pin:
+                raise CardRemovedAfterVerify() from None
+            raise
+        if carries_pin:
+            self.pin_sent = True
         log.debug("APDU %s -> %04X", apdu.masked(command), sw)
+        if time.monotonic() > self.deadline:
+            raise ReaderError()  # too slow: the answer is not trusted for a resident
         return data, sw
 
     def select_app(self) -> None:
         _, sw = self.send(apdu.select_df())
-        if sw != apdu.SW_OK:
+        if sw == 0x6F00:  # some cards answer the first command after power-up so
+            _, sw = self.send(apdu.select_df())
+        if sw == apdu.SW_NOT_FOUND:
             raise NotMyNumberCard()
+        if sw != apdu.SW_OK:
+            raise ReaderError()
 
     def tries(self) -> tuple[int, bool]:
         """Remaining PIN tries from the empty VERIFY; and whether the card took the short-EF
@@ -135,10 +153,7 @@ class _Session:
         if sw == apdu.SW_OK:
             return
         if apdu.is_tries_status(sw):
-            tries = apdu.tries_of(sw)
-            if tries == 0:
-                raise PinLocked()
-            raise WrongPin(tries)
+            raise WrongPin(apdu.tries_of(sw))  # 0: this wrong PIN locked the card
         if sw in (apdu.SW_BLOCKED, apdu.SW_AUTH_BLOCKED):
             raise PinLocked()
         raise ReaderError()
@@ -147,11 +162,15 @@ class _Session:
         """The file's first TLV, whole: short-EF READ BINARY where the card takes it (it
         saves a SELECT), SELECT + READ BINARY otherwise and for offsets past 255."""
         first_le = fixed_size or 256
-        data, sw = self.send(apdu.read_binary_sfi(sfi, 0, first_le))
         selected = False
+        if self.sfi_read_refused:
+            data, sw = b"", 0x6A86
+        else:
+            data, sw = self.send(apdu.read_binary_sfi(sfi, 0, first_le))
         if sw != apdu.SW_OK:
             if sw == apdu.SW_SECURITY:
                 raise ReaderError()
+            self.sfi_read_refused = True
             self.select_ef(fid)
             selected = True
             data, sw = self.send(apdu.read_binary(0, first_le))
@@ -245,7 +264,7 @@ class PcscCardReader:
         return result
 
     def read(self, pin: str, *, include_my_number: bool, allow_last_try: bool = False) -> CardData:
-        if not apdu.PIN_PATTERN.match(pin):
+        if not apdu.PIN_PATTERN.fullmatch(pin):
             raise ValueError("the PIN must be exactly 4 digits")
 
         def run(s: _Session) -> CardData:

@@ -110,7 +110,7 @@ def read_card(args: argparse.Namespace) -> int:
         if tries == 1 and not args.confirm_last_try:
             raise LastTryNotConfirmed()
         pin = _ask_pin(args.pin_stdin)
-        if not PIN_PATTERN.match(pin):
+        if not PIN_PATTERN.fullmatch(pin):
             sys.stderr.write("暗証番号は数字4けたです / the PIN must be exactly 4 digits\n")
             return EXIT_USAGE
         data = reader.read(
@@ -153,9 +153,14 @@ def card_status(args: argparse.Namespace) -> int:
 
 
 def emulate(args: argparse.Namespace) -> int:
+    from devices.mynumber.emulator import ProfileError
     from devices.mynumber.vpcd import serve
 
-    serve(args.profile, host=args.host, port=args.port)
+    try:
+        serve(args.profile, host=args.host, port=args.port)
+    except (ProfileError, OSError) as exc:
+        sys.stderr.write(f"profile: {exc}\n")
+        return EXIT_USAGE
     return EXIT_OK
 
 

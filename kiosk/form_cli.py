@@ -58,8 +58,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def _load_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise TemplateError(str(path), f"cannot read JSON: {exc}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TemplateError(str(path), f"cannot read JSON: {type(exc).__name__}") from None
 
 
 def _repository(settings: Settings) -> tuple[Any, TemplateRepository]:
@@ -150,6 +150,8 @@ def form_render(settings: Settings, args: argparse.Namespace) -> int:
     try:
         card = _load_json(args.card)
         answers = _load_json(args.fields) if args.fields else {}
+        if not isinstance(card, dict) or not isinstance(answers, dict):
+            raise TemplateError("--card/--fields", "must be a JSON object")
     except TemplateError as exc:
         sys.stderr.write(f"{exc.where}: {exc.problem}\n")
         return EXIT_INVALID

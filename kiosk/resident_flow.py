@@ -167,11 +167,11 @@ class _Session:
     generation: int
     language: str = "ja"
     template: PublishedTemplate | None = None
-    pin: list[str] = field(default_factory=list)
+    pin: list[str] = field(default_factory=list, repr=False)
     tries_left: int | None = None
     last_try_accepted: bool = False
     card: CardData | None = None
-    values: dict[str, FilledValue] = field(default_factory=dict)
+    values: dict[str, FilledValue] = field(default_factory=dict, repr=False)
     questions: list[str] = field(default_factory=list)
     question_index: int = 0
     question_problem: Message | None = None
@@ -420,6 +420,7 @@ class ResidentFlow:
             case Screen.PLACE_CARD | Screen.PIN | Screen.LAST_TRY | Screen.LOCKED | Screen.ERROR:
                 s.pin.clear()
                 s.message = None
+                s.last_try_accepted = False
                 self._go(Screen.CHOOSE)
             case Screen.QUESTION if s.question_index > 0 and not s.back_to_review:
                 s.question_index -= 1
@@ -486,6 +487,7 @@ class ResidentFlow:
 
     def _on_tries(self, tries: int) -> None:
         self._s.tries_left = tries
+        self._s.last_try_accepted = False  # a (possibly other) card: confirm again
         if tries <= 0:
             self._go(Screen.LOCKED)
         elif tries == 1:
@@ -496,7 +498,10 @@ class ResidentFlow:
     def _on_card_error(self, exc: BaseException) -> None:
         s = self._s
         s.pin.clear()
-        if isinstance(exc, WrongPin):
+        if isinstance(exc, WrongPin) and exc.tries_left == 0:
+            s.tries_left = 0
+            self._go(Screen.LOCKED)  # this wrong PIN used the last try
+        elif isinstance(exc, WrongPin):
             s.tries_left = exc.tries_left
             s.last_try_accepted = False
             s.message = Message("wrong_pin", (("n", exc.tries_left),))
@@ -509,11 +514,12 @@ class ResidentFlow:
             s.last_try_accepted = False
             self._go(Screen.LAST_TRY)
         elif isinstance(exc, CardRemoved):
-            # the card left during the read: a try may have been spent (PIN-04)
+            # "a try may have been used" only when the PIN had been sent (PIN-04)
             s.last_try_accepted = False
-            s.message = Message("removed_try_used")
+            s.message = Message(exc.message_key)
             self._go(Screen.PLACE_CARD)
         elif isinstance(exc, NoCard):
+            s.last_try_accepted = False
             s.message = Message("removed")
             self._go(Screen.PLACE_CARD)
         else:
@@ -564,7 +570,8 @@ class ResidentFlow:
             self._reader.read,
             pin,
             include_my_number=s.template.template.needs_my_number,
-            allow_last_try=s.last_try_accepted,
+            # the confirmation holds only for the card that showed one try left
+            allow_last_try=s.last_try_accepted and s.tries_left == 1,
         )
         self._go(Screen.READING)
         self._run("card", read, self._on_card_read, self._on_card_error)

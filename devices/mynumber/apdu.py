@@ -26,7 +26,8 @@ SW_INS_NOT_SUPPORTED = 0x6D00
 SW_CLA_NOT_SUPPORTED = 0x6E00
 SW_CHANNEL_NOT_SUPPORTED = 0x6881
 
-PIN_PATTERN = re.compile(r"^[0-9]{4}$")
+#: exactly four ASCII digits; use with fullmatch (``$`` would let "1234\n" through)
+PIN_PATTERN = re.compile(r"[0-9]{4}")
 
 
 def is_tries_status(sw: int) -> bool:
@@ -53,7 +54,7 @@ def verify_query(sfi: int | None = None) -> bytes:
 
 def verify(pin: str, sfi: int | None = None) -> bytes:
     """VERIFY with the PIN as ASCII digits; refuses anything but exactly four digits."""
-    if not PIN_PATTERN.match(pin):
+    if not PIN_PATTERN.fullmatch(pin):
         raise ValueError("the PIN must be exactly 4 digits")
     return bytes([0x00, 0x20, 0x00, 0x80 | (sfi or 0), 0x04]) + pin.encode("ascii")
 

@@ -80,8 +80,8 @@ class CardProfile:
     address: str
     birth_date: str  # YYYYMMDD, Gregorian
     sex: str  # "1" male, "2" female, "9" not applicable
-    my_number: str  # 12 digits with a valid check digit
-    pin: str  # 4 digits
+    my_number: str = field(repr=False)  # 12 digits with a valid check digit
+    pin: str = field(repr=False)  # 4 digits
     pin_tries_left: int = PIN_MAX_TRIES
     long_length_form: bool = False  # EF 0002 outer length as 82 hh ll
 

@@ -18,6 +18,7 @@ a value read from the card, and the error carries no chained exception (a
 from __future__ import annotations
 
 import calendar
+import unicodedata
 from dataclasses import dataclass
 
 __all__ = [
@@ -192,6 +193,9 @@ def _text(raw: bytes, field: str, max_chars: int) -> str:
             raise CardDataError(f"{where} contains a control character")
         if cp in _BIDI_CONTROLS:
             raise CardDataError(f"{where} contains a bidirectional formatting character")
+        # invisible format characters, line/paragraph separators, unassigned code points
+        if unicodedata.category(c) in ("Cf", "Zl", "Zp", "Cn"):
+            raise CardDataError(f"{where} contains an invisible or unassigned character")
     return text
 
 
@@ -250,9 +254,11 @@ def parse_basic_four(data: bytes) -> BasicFour:
             raise CardDataError(f"EF0002: DF21 offset of {field_tag:04X} does not match")
 
     name = _text(values[1], "DF22 name", MAX_NAME_CHARS)
-    if not name:
+    if not name.strip():
         raise CardDataError("EF0002: DF22 name empty")
     address = _text(values[2], "DF23 address", MAX_ADDRESS_CHARS)
+    if not address.strip():
+        raise CardDataError("EF0002: DF23 address empty")
     birth_date, partial = _birth_date(values[3])
     sex_raw = values[4]
     if len(sex_raw) != 1 or sex_raw.decode("latin-1") not in SEX_CODES:

@@ -286,3 +286,20 @@ def test_the_kiosk_reads_the_card_through_pcscd(
     finally:
         kiosk.shutdown()
         ctx.close()
+
+
+def test_the_wrong_pin_that_locks_the_card_exits_as_a_wrong_pin(
+    pcscd: Pcscd, tmp_path: Path
+) -> None:
+    path = tmp_path / "one.json"
+    server = start_card(pcscd, path, {**PROFILE, "pin_tries_left": 1})
+    try:
+        result = run_cli("read", "--pin-stdin", "--json", "--confirm-last-try", stdin="0000\n")
+        assert result.returncode == 3  # a PIN was sent; exit 4 is kept for "no PIN sent"
+        assert json.loads(path.read_text(encoding="utf-8"))["pin_tries_left"] == 0
+        assert verifies_with_data(server) == 1
+        again = run_cli("read", "--pin-stdin", "--json", "--confirm-last-try", stdin="1234\n")
+        assert again.returncode == 4
+        assert verifies_with_data(server) == 1
+    finally:
+        server.stop()

@@ -182,3 +182,48 @@ def test_the_pin_is_checked_before_anything_is_sent() -> None:
     with pytest.raises(ValueError, match="4 digits"):
         reader.read("12345", include_my_number=False)
     assert backend.sent == 0
+
+
+def test_the_wrong_pin_that_uses_the_last_try_is_a_wrong_pin() -> None:
+    reader, backend = make({**PROFILE, "pin_tries_left": 1})
+    with pytest.raises(WrongPin) as info:
+        reader.read("0000", include_my_number=False, allow_last_try=True)
+    assert info.value.tries_left == 0
+    with pytest.raises(PinLocked):
+        reader.read("1234", include_my_number=False, allow_last_try=True)
+    assert verifies_with_data(backend.card) == 1
+
+
+def test_a_pin_with_a_trailing_newline_is_refused() -> None:
+    reader, backend = make()
+    with pytest.raises(ValueError, match="4 digits"):
+        reader.read("1234\n", include_my_number=False)
+    assert backend.sent == 0
+
+
+def test_only_file_not_found_means_not_a_my_number_card() -> None:
+    reader, backend = make()
+    real = backend.card.process
+    answers = iter([bytes([0x6F, 0x00])])  # the first command after power-up
+
+    def first_fails(command: bytes) -> bytes:
+        return next(answers, None) or real(command)
+
+    backend.card.process = first_fails  # type: ignore[method-assign]
+    assert reader.pin_tries_left() == 3
+    backend.card.process = lambda command: bytes([0x6A, 0x86])  # type: ignore[method-assign]
+    with pytest.raises(ReaderError):
+        reader.pin_tries_left()
+
+
+def test_removal_says_a_try_may_be_used_only_after_the_pin_was_sent() -> None:
+    from devices.errors import CardRemovedAfterVerify
+
+    reader, backend = make()
+    backend.remove_at = 2  # during the empty VERIFY
+    with pytest.raises(CardRemoved) as before:
+        reader.read("1234", include_my_number=False)
+    assert not isinstance(before.value, CardRemovedAfterVerify)
+    backend.card_on_reader, backend.sent, backend.remove_at = True, 0, 3  # the VERIFY
+    with pytest.raises(CardRemovedAfterVerify):
+        reader.read("1234", include_my_number=False)

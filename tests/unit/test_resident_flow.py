@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from devices.card_simulated import SimulatedCardReader
+from devices.card_simulated import SimulatedCardReader, demo_card
 from kiosk.clock import FakeClock
 from kiosk.context import AppContext
 from kiosk.resident_flow import ResidentFlow, ResidentView, Screen
@@ -396,3 +396,28 @@ def test_closing_the_app_drops_the_draft(ctx: AppContext, clock: FakeClock) -> N
     with ctx.db.read() as session:
         assert session.scalars(select(ApplicationRow)).one().status == Status.CANCELLED
         assert session.scalars(select(FieldValueRow)).all() == []
+
+
+def test_a_last_try_confirmation_does_not_carry_over_to_another_card(
+    ctx: AppContext, clock: FakeClock
+) -> None:
+    reader = ctx.devices.card_reader
+    assert isinstance(reader, SimulatedCardReader)
+    assert reader.card is not None
+    reader.card.tries_left = 1
+    flow = make_flow(ctx, clock)
+    to_pin(flow)
+    assert flow.screen is Screen.LAST_TRY
+    flow.accept_last_try()
+    reader.remove()
+    flow.poll_card()
+    assert flow.screen is Screen.PLACE_CARD
+    reader.insert(demo_card())  # another card with three tries
+    flow.poll_card()
+    assert flow.screen is Screen.PIN
+    swapped = demo_card()
+    swapped.tries_left = 1
+    reader.insert(swapped)  # swapped for a one-try card between two polls
+    enter_pin(flow, "0000")
+    assert flow.screen is Screen.LAST_TRY  # warned again; no PIN was sent
+    assert swapped.tries_left == 1
