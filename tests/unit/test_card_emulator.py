@@ -34,24 +34,19 @@ from devices.mynumber.files import (
     is_valid_my_number,
 )
 from devices.mynumber.vpcd import VpcdCardServer
-
-# The public JPKI *test* card vectors (synthetic holder data) of soltia48/myna-card, as quoted
-# in /work/shared/testdata/mynumber-card-public-vectors.json (checked against it when present).
-VECTORS_FILE = Path("/work/shared/testdata/mynumber-card-public-vectors.json")
-SAMPLE_0001 = bytes.fromhex("ff100c353337363836363737313838ffff")
-SAMPLE_0002 = bytes.fromhex(
-    "ff2065df2108000e002000590064df220fe9bb92e6a190e38080e5b9b9e4b99f"
-    "df2336e69db1e4baace983bde6b885e780ace5b882e8a6b3e5b883e5ad90e58d"
-    "97efbc91efbc92efbc8defbc97efbc8defbc92efbc90efbc92df240831393830"
-    "30323137df250131"
+from tests.helpers.card_vectors import (
+    ADDRESS,
+    BIRTH,
+    INVALID_NUMBERS,
+    NAME,
+    NUMBER,
+    SEX,
+    VALID_NUMBERS,
+    VECTORS_FILE,
 )
-NUMBER = "537686677188"
-NAME = "黒桐\u3000幹也"
-ADDRESS = "東京都清瀬市観布子南１２－７－２０２"
-BIRTH = "19800217"
-SEX = "1"
-VALID_NUMBERS = ["621498320257", "983205673214", "537686677188", "123456789018"]
-INVALID_NUMBERS = ["621498320258", "123456789012", "000000000001", "983205673210"]
+from tests.helpers.card_vectors import BASIC_FOUR_FILE as SAMPLE_0002
+from tests.helpers.card_vectors import MY_NUMBER_FILE as SAMPLE_0001
+
 REPO = Path(__file__).resolve().parents[2]
 
 SELECT_AP = bytes.fromhex("00A4040C0AD3921000310001010408")

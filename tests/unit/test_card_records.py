@@ -27,21 +27,17 @@ from devices.mynumber.records import (
 
 T = TypeVar("T")
 
-MY_NUMBER_FILE = bytes.fromhex("ff100c353337363836363737313838ffff")
-BASIC_FOUR_FILE = bytes.fromhex(
-    "ff2065df2108000e002000590064df220fe9bb92e6a190e38080e5b9b9e4b99f"
-    "df2336e69db1e4baace983bde6b885e780ace5b882e8a6b3e5b883e5ad90e58d"
-    "97efbc91efbc92efbc8defbc97efbc8defbc92efbc90efbc92df240831393830"
-    "30323137df250131"
+from tests.helpers.card_vectors import (  # noqa: E402 - after the type variable
+    ADDRESS,
+    BASIC_FOUR_FILE,
+    BIRTH,
+    INVALID_NUMBERS,
+    MY_NUMBER_FILE,
+    NAME,
+    NUMBER,
+    SEX,
+    VALID_NUMBERS,
 )
-NUMBER = "537686677188"
-NAME = "黒桐\u3000幹也"
-ADDRESS = "東京都清瀬市観布子南１２－７－２０２"
-BIRTH = "19800217"
-SEX = "1"
-
-VALID_NUMBERS = ["621498320257", "983205673214", "537686677188", "123456789018"]
-INVALID_NUMBERS = ["621498320258", "123456789012", "000000000001", "983205673210"]
 
 #: strings no error message may contain (values and recognisable pieces of them)
 SENSITIVE = [
