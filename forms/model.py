@@ -34,6 +34,8 @@ class FieldKind(StrEnum):
     PHONE = "phone"
     POSTAL_CODE = "postal_code"
     ADDRESS = "address"
+    #: a box signed by hand on the printed form; it holds no value in the application
+    SIGNATURE = "signature"
 
 
 class FilledBy(StrEnum):
@@ -187,6 +189,8 @@ def _parse_field(raw: Any, where: str) -> Field:
     )
     if kind is FieldKind.CHOICE and not choices:
         raise TemplateError(where, "a choice field needs choices")
+    if kind is FieldKind.SIGNATURE and (raw.get("required") or raw.get("source")):
+        raise TemplateError(where, "a signature box is signed on paper: no source, not required")
     pattern = raw.get("pattern")
     if pattern is not None:
         try:

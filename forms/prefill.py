@@ -46,4 +46,10 @@ def prefill(template: Template, sources: Mapping[Source, str]) -> dict[str, Fill
 
 def resident_questions(template: Template) -> list[str]:
     """Ids of the fields the resident answers after the card read, in form order."""
-    return [f.id for f in template.fields if f.filled_by is FilledBy.RESIDENT and f.source is None]
+    return [
+        f.id
+        for f in template.fields
+        if f.filled_by is FilledBy.RESIDENT
+        and f.source is None
+        and f.kind is not FieldKind.SIGNATURE  # signed by hand on the printed form
+    ]

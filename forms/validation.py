@@ -58,7 +58,7 @@ def check_field(f: Field, value: str | None) -> Problem | None:
         case FieldKind.POSTAL_CODE:
             if not _POSTAL.match(text):
                 return Problem(f.id, "invalid_postal_code")
-        case FieldKind.TEXT | FieldKind.ADDRESS:
+        case FieldKind.TEXT | FieldKind.ADDRESS | FieldKind.SIGNATURE:
             pass
     if f.pattern is not None and not re.fullmatch(f.pattern, text):
         return Problem(f.id, "invalid_format")

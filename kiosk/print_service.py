@@ -250,7 +250,9 @@ def document_for(
         for f in section.fields:
             raw = values.get(f.id, "")
             label = f.label["ja"]
-            if f.kind is FieldKind.CHECKBOX:
+            if f.kind is FieldKind.SIGNATURE:
+                rows.append(PrintRow(label, "", kind="signature"))
+            elif f.kind is FieldKind.CHECKBOX:
                 rows.append(PrintRow(label, "", kind="check", checked=raw == "1"))
             else:
                 rows.append(PrintRow(label, display_value(f, raw, "ja")))

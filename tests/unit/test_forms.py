@@ -185,3 +185,49 @@ def test_wareki_outside_its_era_is_refused(text: str) -> None:
 )
 def test_wareki_at_every_era_boundary(value: str, expected: str) -> None:
     assert format_wareki(value) == expected
+
+
+def test_a_signature_box_is_printed_not_asked() -> None:
+    from forms.fees import Fee
+    from forms.prefill import resident_questions
+    from kiosk.print_service import document_for
+
+    sign = {"id": "sig", "kind": "signature", "filled_by": "resident", "label": {"ja": "署名"}}
+    sections = [
+        {
+            "id": "s",
+            "title": {"ja": "s"},
+            "fields": [
+                {
+                    "id": "copies",
+                    "kind": "number",
+                    "label": {"ja": "通数"},
+                    "min": 1,
+                    "max": 5,
+                    "required": True,
+                },
+                sign,
+            ],
+        }
+    ]
+    template = parse_template(minimal(sections=sections))
+    assert resident_questions(template) == ["copies"]
+    doc = document_for(
+        template,
+        {"copies": "1"},
+        fee=Fee(()),
+        addressee="",
+        day=date(2026, 1, 5),
+        ticket="",
+        reference="r",
+    )
+    assert [row.kind for row in doc.sections[0].rows] == ["text", "signature"]
+    with pytest.raises(TemplateError, match="signature"):
+        parse_template(
+            minimal(
+                sections=[
+                    {"id": "s", "title": {"ja": "s"}, "fields": [{**sign, "required": True}]}
+                ],
+                fees=[],
+            )
+        )

@@ -469,7 +469,8 @@ class StaffWindow(QWidget):
             self.table.setItem(row, 1, QTableWidgetItem(shown))
             source = tr("prov_" + stored.provenance.value) if stored else ""
             self.table.setItem(row, 2, QTableWidgetItem(source))
-            if f.filled_by is not FilledBy.SYSTEM or f.source is None:
+            correctable = f.filled_by is not FilledBy.SYSTEM or f.source is None
+            if correctable and f.kind is not FieldKind.SIGNATURE:
                 self.correct_field.addItem(f.label["ja"], f.id)
         self.correct_field.blockSignals(False)
         # keep the field the clerk was correcting selected across refreshes
