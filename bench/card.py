@@ -51,11 +51,12 @@ def bench_card(runs: int = 30) -> dict[str, Any]:
         from tests.helpers.pcscd import Pcscd, PcscdUnavailable
     except ImportError as exc:
         return {"skipped": f"missing: {exc.name}"}
+    daemon = Pcscd()
     try:
-        daemon = Pcscd()
         daemon.start()
     except PcscdUnavailable as exc:
-        return {"skipped": str(exc)}
+        daemon.cleanup()
+        return {"skipped": str(exc).splitlines()[0]}
     server = None
     try:
         with tempfile.TemporaryDirectory() as tmp:

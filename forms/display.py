@@ -31,6 +31,8 @@ def display_value(f: Field, value: str | None, language: str = "ja") -> str:
                 return value
         case FieldKind.CHOICE:
             return f.choice_label(value, language)
+        case FieldKind.MULTI_CHOICE:
+            return "、".join(f.choice_label(v, language) for v in value.split(",") if v)
         case FieldKind.CHECKBOX:
             return "✓" if value == "1" else ""
         case _:

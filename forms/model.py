@@ -29,6 +29,8 @@ class FieldKind(StrEnum):
     KANA = "kana"
     DATE = "date"
     CHOICE = "choice"
+    #: several of the choices; stored as their values joined by "," in template order
+    MULTI_CHOICE = "multi_choice"
     CHECKBOX = "checkbox"
     NUMBER = "number"
     PHONE = "phone"
@@ -187,8 +189,10 @@ def _parse_field(raw: Any, where: str) -> Field:
         Choice(str(c.get("value")), _localized(c.get("label"), f"{where}.choices[{i}]"))
         for i, c in enumerate(raw.get("choices", []))
     )
-    if kind is FieldKind.CHOICE and not choices:
+    if kind in (FieldKind.CHOICE, FieldKind.MULTI_CHOICE) and not choices:
         raise TemplateError(where, "a choice field needs choices")
+    if kind is FieldKind.MULTI_CHOICE and any("," in c.value for c in choices):
+        raise TemplateError(where, "multi-choice values may not contain ','")
     if kind is FieldKind.SIGNATURE and (raw.get("required") or raw.get("source")):
         raise TemplateError(where, "a signature box is signed on paper: no source, not required")
     pattern = raw.get("pattern")

@@ -49,6 +49,10 @@ def check_field(f: Field, value: str | None) -> Problem | None:
         case FieldKind.CHOICE:
             if text not in {c.value for c in f.choices}:
                 return Problem(f.id, "invalid_choice")
+        case FieldKind.MULTI_CHOICE:
+            chosen = text.split(",")
+            if not set(chosen) <= {c.value for c in f.choices} or len(set(chosen)) != len(chosen):
+                return Problem(f.id, "invalid_choice")
         case FieldKind.CHECKBOX:
             if text not in ("0", "1"):
                 return Problem(f.id, "invalid_choice")

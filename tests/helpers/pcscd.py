@@ -7,7 +7,9 @@ pcsc-lite 1.9 always serves /run/pcscd/pcscd.comm, so only one pcscd can run at 
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -31,8 +33,24 @@ def _running_pid() -> int | None:
     return pid
 
 
+def free_port_pair() -> int:
+    """A port P with P and P+1 free (vpcd serves two slots). A fresh pair per run keeps a
+    previous run's sockets in TIME_WAIT from stopping vpcd from listening."""
+    for _ in range(200):
+        port = random.randint(20000, 60000)
+        try:
+            for candidate in (port, port + 1):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+    raise PcscdUnavailable("no free port pair for vpcd")
+
+
 class Pcscd:
-    def __init__(self, port: int = 0x9C7B) -> None:
+    def __init__(self, port: int | None = None) -> None:
+        port = port or free_port_pair()
         binary = shutil.which("pcscd") or "/usr/sbin/pcscd"
         if not Path(binary).exists() or not VPCD_DRIVER.exists():
             raise PcscdUnavailable("apt-get install pcscd vsmartcard-vpcd (make test does)")
@@ -68,11 +86,13 @@ class Pcscd:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.process = None
                 raise PcscdUnavailable(f"pcscd exited: {self.log.read_text()[-2000:]}")
             if COMM.exists() and (not with_vpcd or self.reader in _list_readers()):
                 return
             time.sleep(0.05)
-        raise PcscdUnavailable("pcscd did not become ready")
+        self.stop()  # never leave a half-started daemon behind
+        raise PcscdUnavailable(f"pcscd did not become ready: {self.log.read_text()[-2000:]}")
 
     def stop(self) -> None:
         if self.process is None:

@@ -47,9 +47,11 @@ SAMPLE = {
 @pytest.fixture(scope="module")
 def pcscd() -> Iterator[Pcscd]:
     daemon = Pcscd()
-    daemon.start()
-    yield daemon
-    daemon.cleanup()
+    try:
+        daemon.start()
+        yield daemon
+    finally:
+        daemon.cleanup()
 
 
 def wait_present(reader: PcscCardReader, present: bool = True, timeout: float = 10) -> None:

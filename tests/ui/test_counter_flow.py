@@ -76,6 +76,10 @@ def resident_applies(qtbot: QtBot, kiosk: Kiosk, template_id: str = "juminhyo") 
             click(qtbot, r, "question_next")
         elif question.field_id == "members":
             click(qtbot, r, "question_next")
+        elif question.field_id == "related_procedures":  # several answers, then つぎへ
+            click(qtbot, r, "choice_health_insurance")
+            click(qtbot, r, "choice_seal")
+            click(qtbot, r, "question_next")
         elif question.field_id.endswith("_kana"):
             for ch in "たかさき":
                 click(qtbot, r, f"kana_{ch}")
@@ -354,3 +358,15 @@ def test_sign_out_returns_claims_and_leaves_nothing_on_screen(qtbot: QtBot, kios
     assert s.table.rowCount() == 0
     assert s.reject_reason.text() == ""
     assert NAME not in texts(s)
+
+
+def test_several_answers_to_one_question_are_kept(qtbot: QtBot, kiosk: Kiosk) -> None:
+    ticket = resident_applies(qtbot, kiosk, "idou")
+    with kiosk.ctx.db.read() as session:
+        app = session.scalars(select(ApplicationRow).where(ApplicationRow.ticket == ticket)).one()
+        app_id = app.id
+    detail = kiosk.ctx.applications.detail(app_id)
+    assert detail.values["related_procedures"].value == "health_insurance,seal"
+    doc = kiosk.ctx.printing.build_document(app_id)
+    texts_on_form = [row.value for section in doc.sections for row in section.rows]
+    assert "国民健康保険、印鑑登録" in texts_on_form

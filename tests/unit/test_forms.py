@@ -231,3 +231,28 @@ def test_a_signature_box_is_printed_not_asked() -> None:
                 fees=[],
             )
         )
+
+
+def test_multi_choice_values_and_display() -> None:
+    from forms.display import display_value
+
+    field = {
+        "id": "m",
+        "kind": "multi_choice",
+        "label": {"ja": "m"},
+        "required": True,
+        "choices": [{"value": "a", "label": {"ja": "甲"}}, {"value": "b", "label": {"ja": "乙"}}],
+    }
+    template = parse_template(
+        minimal(sections=[{"id": "s", "title": {"ja": "s"}, "fields": [field]}], fees=[])
+    )
+    f = template.field("m")
+    assert check_field(f, "a,b") is None
+    problem = check_field(f, "")
+    assert problem is not None
+    assert problem.message_key == "invalid_required"
+    for bad in ("a,c", "a,a"):
+        problem = check_field(f, bad)
+        assert problem is not None
+        assert problem.message_key == "invalid_choice"
+    assert display_value(f, "a,b") == "甲、乙"

@@ -357,12 +357,16 @@ class QuestionPage(Page):
         self.choice_layout.setSpacing(20)
         self._kind: FieldKind | None = None
         self._field = ""
+        self._multi: list[QPushButton] = []
 
     def _submit(self) -> None:
         if self._kind is FieldKind.NUMBER:
             self.flow.answer(str(self.stepper.value))
         elif self._kind is FieldKind.KANA:
             self.flow.answer(self.kana.text())
+        elif self._kind is FieldKind.MULTI_CHOICE:
+            values = [str(b.property("choice_value")) for b in self._multi if b.isChecked()]
+            self.flow.answer(",".join(values))
 
     def _mount(self, widgets: list[QWidget]) -> None:
         while self.input_area.count():
@@ -402,6 +406,21 @@ class QuestionPage(Page):
             self.kana_next.setText(tr("next"))
             self._mount([self.kana_row, self.kana])
             self.next.hide()
+        elif q.kind is FieldKind.MULTI_CHOICE:  # toggles, then 「つぎへ」
+            clear_layout(self.choice_layout)
+            chosen = set(q.value.split(",")) if q.value else set()
+            self._multi = []
+            columns = 2 if len(q.choices) > 4 else 1
+            for i, (value, text) in enumerate(q.choices):
+                b = button(text, "choice")
+                b.setObjectName(f"choice_{value}")
+                b.setCheckable(True)  # the pressed state shows the choice (plus its colour)
+                b.setChecked(value in chosen)
+                b.setProperty("choice_value", value)
+                self._multi.append(b)
+                self.choice_layout.addWidget(b, i // columns, i % columns)
+            self._mount([self.choice_box])
+            self.next.show()
         else:  # choice, checkbox: one big button per answer, the tap is the answer
             clear_layout(self.choice_layout)
             options = (
