@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -409,34 +409,25 @@ class ApplicationService:
                 raise PaymentOpen()
             self._transition(session, app, Status.CANCELLED, actor)
 
+    def _ids_where(self, status: Status, *conditions: ColumnElement[bool]) -> list[int]:
+        with self._db.read() as session:
+            query = select(ApplicationRow.id).where(
+                ApplicationRow.status == status.value, *conditions
+            )
+            return list(session.scalars(query))
+
     def abandon_stale_drafts(self, older_than_s: float) -> int:
         """At start-up: drafts left by a crash or power cut hold personal values that no
         clerk will ever see. Cancel them and drop the values (REC-01)."""
         cutoff = self._clock.now() - timedelta(seconds=older_than_s)
-        with self._db.read() as session:
-            ids = list(
-                session.scalars(
-                    select(ApplicationRow.id).where(
-                        ApplicationRow.status == Status.DRAFT.value,
-                        ApplicationRow.created_at < cutoff,
-                    )
-                )
-            )
+        ids = self._ids_where(Status.DRAFT, ApplicationRow.created_at < cutoff)
         for app_id in ids:
             self.abandon_draft(app_id, "stale")
         return len(ids)
 
     def release_claims(self, staff: str) -> int:
         """At sign-out: the clerk's applications in review go back to the queue."""
-        with self._db.read() as session:
-            ids = list(
-                session.scalars(
-                    select(ApplicationRow.id).where(
-                        ApplicationRow.status == Status.IN_REVIEW.value,
-                        ApplicationRow.claimed_by == staff,
-                    )
-                )
-            )
+        ids = self._ids_where(Status.IN_REVIEW, ApplicationRow.claimed_by == staff)
         for app_id in ids:
             try:
                 self.release(app_id, staff)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -84,4 +83,3 @@ def test_logs_hold_no_personal_data(tmp_path: Path) -> None:
     run("db", "upgrade", data=tmp_path / "d")
     assert log.exists()
     assert "髙﨑" not in log.read_text(encoding="utf-8")
-    json.dumps({"ok": True})

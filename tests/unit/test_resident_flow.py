@@ -36,6 +36,15 @@ def to_pin(flow: ResidentFlow) -> None:
     flow.choose(juminhyo_pk(flow))
 
 
+def to_pin_step_by_step(flow: ResidentFlow, runner: ManualRunner) -> None:
+    """Start and choose 住民票, running each background step when the test says so."""
+    flow.start()
+    runner.run_all()
+    flow.choose(juminhyo_pk(flow))
+    runner.run_all()  # the reader state
+    runner.run_all()  # the remaining tries
+
+
 def enter_pin(flow: ResidentFlow, pin: str) -> None:
     for digit in pin:
         flow.pin_digit(digit)
@@ -111,11 +120,7 @@ def test_pin_digits_are_never_in_the_view_and_cleared_after_submit(
 ) -> None:
     runner = ManualRunner()
     flow = make_flow(ctx, clock, runner)
-    flow.start()
-    runner.run_all()
-    flow.choose(juminhyo_pk(flow))
-    runner.run_all()
-    runner.run_all()
+    to_pin_step_by_step(flow, runner)
     assert flow.screen is Screen.PIN
     for digit in "12":
         flow.pin_digit(digit)
@@ -262,11 +267,7 @@ def test_cancel_after_read_asks_for_the_card_and_drops_values(
 def test_late_answer_from_an_ended_session_is_dropped(ctx: AppContext, clock: FakeClock) -> None:
     runner = ManualRunner()
     flow = make_flow(ctx, clock, runner)
-    flow.start()
-    runner.run_all()
-    flow.choose(juminhyo_pk(flow))
-    runner.run_all()
-    runner.run_all()
+    to_pin_step_by_step(flow, runner)
     enter_pin(flow, "1234")
     assert flow.screen is Screen.READING
     clock.advance(200)
@@ -301,11 +302,7 @@ def test_no_reader_offers_no_retry(ctx: AppContext, clock: FakeClock) -> None:
 def test_a_hung_device_ends_the_session_with_a_message(ctx: AppContext, clock: FakeClock) -> None:
     runner = ManualRunner()
     flow = make_flow(ctx, clock, runner)
-    flow.start()
-    runner.run_all()
-    flow.choose(juminhyo_pk(flow))
-    runner.run_all()
-    runner.run_all()
+    to_pin_step_by_step(flow, runner)
     enter_pin(flow, "1234")
     assert flow.screen is Screen.READING
     clock.advance(31)  # the read never answers
