@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from forms.layout import Layout, LayoutError, check_layout_fields, parse_layout
 from forms.localized import pick
 
 
@@ -38,6 +39,25 @@ class FieldKind(StrEnum):
     ADDRESS = "address"
     #: a box signed by hand on the printed form; it holds no value in the application
     SIGNATURE = "signature"
+    #: repeating person rows (e.g. the household members who move); the value is a JSON
+    #: array of objects keyed by the ids of the field's ``items``
+    PERSONS = "persons"
+
+
+#: kinds an item of a person row may have
+ROW_ITEM_KINDS = frozenset(
+    {
+        FieldKind.TEXT,
+        FieldKind.KANA,
+        FieldKind.DATE,
+        FieldKind.CHOICE,
+        FieldKind.CHECKBOX,
+        FieldKind.NUMBER,
+        FieldKind.PHONE,
+        FieldKind.POSTAL_CODE,
+        FieldKind.ADDRESS,
+    }
+)
 
 
 class FilledBy(StrEnum):
@@ -81,8 +101,12 @@ class Field:
     maximum: int | None = None
     max_length: int | None = None
     pattern: str | None = None
-    #: print this date field in 和暦 (default) or in Western form
+    #: print this date field in 和暦 (default), in Western form, or ("either") in Western
+    #: form for a foreign resident's row (one with a nationality) and in 和暦 otherwise
     date_style: str = "wareki"
+    #: the items of one person row (kind PERSONS only)
+    items: tuple[Field, ...] = ()
+    max_rows: int | None = None
 
     @property
     def from_card(self) -> bool:
@@ -128,6 +152,8 @@ class Template:
     sections: tuple[Section, ...]
     fees: tuple[FeeRule, ...]
     description: Localized = field(default_factory=dict)
+    #: where everything is printed; None = the automatic table layout
+    layout: Layout | None = None
 
     @property
     def fields(self) -> tuple[Field, ...]:
@@ -178,12 +204,31 @@ def _enum(kind: type[_E], raw: Any, where: str) -> _E:
         raise TemplateError(where, f"unknown value {raw!r}; allowed: {allowed}") from None
 
 
-def _parse_field(raw: Any, where: str) -> Field:
+def _parse_items(raw: Any, where: str) -> tuple[Field, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise TemplateError(f"{where}.items", "person rows need their items (name, …)")
+    items = tuple(_parse_field(i, f"{where}.items[{n}]", in_row=True) for n, i in enumerate(raw))
+    ids = [i.id for i in items]
+    if len(set(ids)) != len(ids):
+        raise TemplateError(f"{where}.items", "duplicate item id")
+    return items
+
+
+def _parse_field(raw: Any, where: str, *, in_row: bool = False) -> Field:
     if not isinstance(raw, dict):
         raise TemplateError(where, "a field must be an object")
     fid = _ident(raw.get("id"), where)
     where = f"{where} ({fid})"
     kind = _enum(FieldKind, raw.get("kind"), f"{where}.kind")
+    if in_row and kind not in ROW_ITEM_KINDS:
+        raise TemplateError(f"{where}.kind", f"a person row cannot hold a {kind.value} item")
+    items: tuple[Field, ...] = ()
+    if kind is FieldKind.PERSONS:
+        items = _parse_items(raw.get("items"), where)
+        if raw.get("source"):
+            raise TemplateError(f"{where}.source", "person rows are entered, not read from a card")
+    elif "items" in raw:
+        raise TemplateError(f"{where}.items", "only a persons field has items")
     source = _enum(Source, raw["source"], f"{where}.source") if raw.get("source") else None
     choices = tuple(
         Choice(str(c.get("value")), _localized(c.get("label"), f"{where}.choices[{i}]"))
@@ -202,8 +247,11 @@ def _parse_field(raw: Any, where: str) -> Field:
         except re.error as exc:
             raise TemplateError(f"{where}.pattern", f"invalid regular expression: {exc}") from None
     date_style = raw.get("date_style", "wareki")
-    if date_style not in ("wareki", "western"):
-        raise TemplateError(f"{where}.date_style", "must be 'wareki' or 'western'")
+    if date_style not in ("wareki", "western", "either"):
+        raise TemplateError(f"{where}.date_style", "must be 'wareki', 'western' or 'either'")
+    max_rows = _opt_int(raw.get("max_rows"), f"{where}.max_rows")
+    if max_rows is not None and (kind is not FieldKind.PERSONS or max_rows < 1):
+        raise TemplateError(f"{where}.max_rows", "a persons field's row limit (≥ 1)")
     return Field(
         id=fid,
         kind=kind,
@@ -219,6 +267,8 @@ def _parse_field(raw: Any, where: str) -> Field:
         max_length=_opt_int(raw.get("max_length"), f"{where}.max_length"),
         pattern=pattern,
         date_style=date_style,
+        items=items,
+        max_rows=max_rows,
     )
 
 
@@ -283,6 +333,7 @@ def parse_template(raw: Any) -> Template:
         sections=tuple(sections),
         fees=tuple(_parse_fee(f, f"fees[{i}]", seen) for i, f in enumerate(raw.get("fees", []))),
         description=_localized(raw["description"], "description") if "description" in raw else {},
+        layout=_parse_template_layout(raw.get("layout")),
     )
     if not template.business:
         raise TemplateError("business", "name the 事務 this form serves")
@@ -293,4 +344,29 @@ def parse_template(raw: Any) -> Template:
         )
     if template.card_fills not in ("applicant", "notifier"):
         raise TemplateError("card_fills", "must be 'applicant' or 'notifier'")
+    if template.layout is not None:
+        _check_layout(template, template.layout)
     return template
+
+
+def _parse_template_layout(raw: Any) -> Layout | None:
+    if raw is None:
+        return None
+    try:
+        return parse_layout(raw)
+    except LayoutError as exc:
+        raise TemplateError(exc.where, exc.problem) from None
+
+
+def _check_layout(template: Template, layout: Layout) -> None:
+    fields_ = template.fields
+    try:
+        check_layout_fields(
+            layout,
+            [f.id for f in fields_],
+            {f.id: f.kind.value for f in fields_},
+            {f.id: {c.value for c in f.choices} for f in fields_},
+            {f.id: {i.id for i in f.items} for f in fields_},
+        )
+    except LayoutError as exc:
+        raise TemplateError(exc.where, exc.problem) from None

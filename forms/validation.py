@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from forms.model import Field, FieldKind, FilledBy, Template
 from forms.wareki import PartialDate
@@ -22,8 +24,52 @@ class Problem:
     params: tuple[tuple[str, object], ...] = ()
 
 
+def person_rows(value: str | None) -> list[dict[str, str]]:
+    """The rows of a persons value; raise ValueError when it is not a JSON array of rows."""
+    if not value or not value.strip():
+        return []
+    data: Any = json.loads(value)
+    if not isinstance(data, list) or not all(
+        isinstance(r, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in r.items())
+        for r in data
+    ):
+        raise ValueError("persons value must be a JSON array of objects of strings")
+    return data
+
+
+def encode_person_rows(rows: list[dict[str, str]]) -> str:
+    # Blank rows are dropped; key order follows the entry so staff see what they typed.
+    kept = [{k: v for k, v in r.items() if v.strip()} for r in rows]
+    return json.dumps([r for r in kept if r], ensure_ascii=False, separators=(",", ":"))
+
+
+def _check_persons(f: Field, value: str | None) -> Problem | None:
+    try:
+        rows = person_rows(value)
+    except ValueError:
+        return Problem(f.id, "invalid_format")
+    if not rows:
+        return Problem(f.id, "invalid_required") if f.required else None
+    if f.max_rows is not None and len(rows) > f.max_rows:
+        return Problem(f.id, "invalid_too_many_rows", (("max", f.max_rows),))
+    known = {i.id for i in f.items}
+    for n, row in enumerate(rows, start=1):
+        if set(row) - known:
+            return Problem(f.id, "invalid_format")
+        for item in f.items:
+            problem = check_field(item, row.get(item.id))
+            if problem is not None:
+                # ``row`` and ``item`` say where, so staff can go straight to the cell
+                return Problem(
+                    f.id, problem.message_key, (("row", n), ("item", item.id), *problem.params)
+                )
+    return None
+
+
 def check_field(f: Field, value: str | None) -> Problem | None:
     """Return the first problem with ``value`` for ``f``, or ``None``."""
+    if f.kind is FieldKind.PERSONS:
+        return _check_persons(f, value)
     text = (value or "").strip()
     if not text or (f.kind is FieldKind.CHECKBOX and text == "0" and f.required):
         return Problem(f.id, "invalid_required") if f.required else None
@@ -62,7 +108,7 @@ def check_field(f: Field, value: str | None) -> Problem | None:
         case FieldKind.POSTAL_CODE:
             if not _POSTAL.match(text):
                 return Problem(f.id, "invalid_postal_code")
-        case FieldKind.TEXT | FieldKind.ADDRESS | FieldKind.SIGNATURE:
+        case FieldKind.TEXT | FieldKind.ADDRESS | FieldKind.SIGNATURE | FieldKind.PERSONS:
             pass
     if f.pattern is not None and not re.fullmatch(f.pattern, text):
         return Problem(f.id, "invalid_format")

@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 from devices.errors import PrinterError
 from devices.printer import JobState, Printer
-from forms.display import display_value
+from forms.display import display_item, display_value
 from forms.fees import Fee
-from forms.model import FieldKind, Template
+from forms.model import Field, FieldKind, Template
+from forms.validation import person_rows
 from forms.wareki import format_wareki
 from kiosk import audit
 from kiosk.applications import ApplicationService
@@ -27,7 +28,7 @@ from kiosk.errors import IllegalTransition, NotFound, UserFacingError
 from kiosk.status import Status
 from kiosk.storage.db import Database
 from kiosk.storage.models import ApplicationRow, PrintJobRow
-from printing.document import FeeSlip, PrintDocument, PrintRow, PrintSection
+from printing.document import FeeSlip, PrintDocument, PrintField, PrintRow, PrintSection
 from printing.render import render_pdf
 
 log = logging.getLogger(__name__)
@@ -245,11 +246,13 @@ def document_for(
     """What the printed form shows for ``values``: shared by printing an application and by
     `form render` (previews and drafts)."""
     sections = []
+    fields: dict[str, PrintField] = {}
     for section in template.sections:
         rows = []
         for f in section.fields:
             raw = values.get(f.id, "")
             label = f.label["ja"]
+            fields[f.id] = print_field(f, raw)
             if f.kind is FieldKind.SIGNATURE:
                 rows.append(PrintRow(label, "", kind="signature"))
             elif f.kind is FieldKind.CHECKBOX:
@@ -274,4 +277,24 @@ def document_for(
         fee=slip,
         footer=f"{template.business}　様式 {template.id} v{template.version}",
         metadata_subject=template.business,
+        layout=template.layout,
+        fields=fields,
     )
+
+
+def print_field(f: Field, raw: str) -> PrintField:
+    """A field's value as a template layout prints it."""
+    label = f.label["ja"]
+    if f.kind is FieldKind.PERSONS:
+        try:
+            people = person_rows(raw)
+        except ValueError:
+            people = []
+        rows = tuple({i.id: display_item(i, row, "ja") for i in f.items} for row in people)
+        return PrintField(label, display_value(f, raw, "ja"), raw, rows=rows)
+    chosen: frozenset[str] = frozenset()
+    if f.kind is FieldKind.CHOICE and raw:
+        chosen = frozenset({raw})
+    elif f.kind is FieldKind.MULTI_CHOICE:
+        chosen = frozenset(v for v in raw.split(",") if v)
+    return PrintField(label, display_value(f, raw, "ja"), raw, checked=raw == "1", chosen=chosen)

@@ -6,7 +6,10 @@ values; keeping this layer free of template logic lets the renderer be tested al
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from forms.layout import Layout
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,22 @@ class PrintRow:
     kind: str = "text"
     #: True when the value is checked (only for kind == "check")
     checked: bool = False
+
+
+@dataclass(frozen=True)
+class PrintField:
+    """One field's value for a template layout, keyed by field id in the document."""
+
+    label: str
+    #: the value exactly as it must appear (already 和暦, choice labels, etc.)
+    text: str
+    #: the stored value (an address is split from it for forms with separate boxes)
+    raw: str = ""
+    checked: bool = False
+    #: the chosen values of a choice or multi-choice field
+    chosen: frozenset[str] = frozenset()
+    #: person rows: item id → the item as printed
+    rows: tuple[Mapping[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,3 +64,6 @@ class PrintDocument:
     reissue_note: str = ""
     footer: str = ""
     metadata_subject: str = field(default="申請書")
+    #: the template's print layout; None = the automatic table layout of ``sections``
+    layout: Layout | None = None
+    fields: Mapping[str, PrintField] = field(default_factory=dict)

@@ -620,14 +620,19 @@ FEE_TOTAL_H = 27.0
 STAMP_W = 80.0
 
 
-def _place_fee(pages: _Pages, fee: FeeSlip) -> None:
+def fee_slip_height(fee: FeeSlip) -> float:
+    return max(2 * 6 + len(fee.lines) * FEE_LINE_H + FEE_TOTAL_H, 76.0)
+
+
+def _draw_fee_slip(c: Any, fee: FeeSlip, x0: float, x1: float, top: float, height: float) -> None:
+    """The fee lines, the total and the cashier's stamp box in the ``x0``–``x1`` band."""
     mincho = FAMILIES[MINCHO]
     amount_font = TextStyle(mincho, 11, 8, 8, 1)
     calcs = [f"{_yen(unit)} × {units}" for _, unit, units in fee.lines]
     amounts = [_yen(unit * units) for _, unit, units in fee.lines]
     total = _yen(fee.total)
     total_size = 15.0
-    area_l, area_r = X0 + BAND_W, X1 - STAMP_W
+    area_l, area_r = x0 + BAND_W, x1 - STAMP_W
     right = area_r - 12
     amount_w = max([_width(a, mincho, 11) for a in amounts] + [_width(total, mincho, total_size)])
     eq_x = right - amount_w - 14
@@ -637,34 +642,45 @@ def _place_fee(pages: _Pages, fee: FeeSlip) -> None:
     labels = [_fit(label, label, label_w, amount_font) for label, _, _ in fee.lines]
     band = _fit("手数料", "手数料", BAND_W - 8, BAND_STYLE)
     lines_h = len(fee.lines) * FEE_LINE_H
-    height = max(2 * 6 + lines_h + FEE_TOTAL_H, 76.0)
+    if height < lines_h + FEE_TOTAL_H + 6:
+        raise ValueDoesNotFit("手数料", "the fee box is too low for its lines")
+    _fill_rect(c, x0, top - height, BAND_W, height, BAND_GRAY)
+    _draw_centered_v(c, band, x0 + BAND_W / 2, top, height, align="center", bold=True)
+    y = top - (height - FEE_TOTAL_H - lines_h) / 2  # lines centred above the total
+    for label, calc, amount in zip(labels, calcs, amounts, strict=True):
+        _draw_centered_v(c, label, area_l + 8, y, FEE_LINE_H)
+        base = y - FEE_LINE_H / 2 - 11 * (ASCENT - 0.5)
+        _draw_line(c, calc_right, base, calc, mincho, 11, align="right")
+        _draw_line(c, eq_x, base, "=", mincho, 11, align="center")
+        _draw_line(c, right, base, amount, mincho, 11, align="right")
+        y -= FEE_LINE_H
+    total_top = top - height + FEE_TOTAL_H + 2
+    _hline(c, area_l + 6, area_r - 6, total_top, 0.6)
+    base = total_top - FEE_TOTAL_H / 2 - total_size * (ASCENT - 0.5) - 1
+    _draw_line(c, area_l + 8, base + 1.5, "合計", FAMILIES[GOTHIC], 11, bold=True)
+    _draw_line(c, right, base, total, mincho, total_size, align="right", bold=True)
+    _draw_stamp_box(c, area_r, top, height)
+    _vline(c, x0 + BAND_W, top - height, top, 0.7)
+    _vline(c, area_r, top - height, top, 0.7)
+    _stroke_rect(c, x0, top - height, x1 - x0, height, 1.0)
+
+
+def _place_fee(pages: _Pages, fee: FeeSlip) -> None:
+    height = fee_slip_height(fee)
     if pages.room() < height + 14:
         pages.new_page()
     top = pages.bottom + height
-
-    def draw(c: Any) -> None:
-        _fill_rect(c, X0, top - height, BAND_W, height, BAND_GRAY)
-        _draw_centered_v(c, band, X0 + BAND_W / 2, top, height, align="center", bold=True)
-        y = top - (height - FEE_TOTAL_H - lines_h) / 2  # lines centred above the total
-        for label, calc, amount in zip(labels, calcs, amounts, strict=True):
-            _draw_centered_v(c, label, area_l + 8, y, FEE_LINE_H)
-            base = y - FEE_LINE_H / 2 - 11 * (ASCENT - 0.5)
-            _draw_line(c, calc_right, base, calc, mincho, 11, align="right")
-            _draw_line(c, eq_x, base, "=", mincho, 11, align="center")
-            _draw_line(c, right, base, amount, mincho, 11, align="right")
-            y -= FEE_LINE_H
-        total_top = top - height + FEE_TOTAL_H + 2
-        _hline(c, area_l + 6, area_r - 6, total_top, 0.6)
-        base = total_top - FEE_TOTAL_H / 2 - total_size * (ASCENT - 0.5) - 1
-        _draw_line(c, area_l + 8, base + 1.5, "合計", FAMILIES[GOTHIC], 11, bold=True)
-        _draw_line(c, right, base, total, mincho, total_size, align="right", bold=True)
-        _draw_stamp_box(c, area_r, top, height)
-        _vline(c, X0 + BAND_W, top - height, top, 0.7)
-        _vline(c, area_r, top - height, top, 0.7)
-        _stroke_rect(c, X0, top - height, CONTENT_W, height, 1.0)
-
-    pages.add(draw)
+    # measure now (raises ValueDoesNotFit early), draw with the page
+    _draw_fee_slip(_Measure(), fee, X0, X1, top, height)
+    pages.add(lambda c: _draw_fee_slip(c, fee, X0, X1, top, height))
     pages.y = top - height
+
+
+class _Measure:
+    """A canvas that draws nothing: running the drawing code once checks every fit."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: self
 
 
 def _draw_stamp_box(c: Any, x: float, top: float, height: float) -> None:
@@ -697,12 +713,14 @@ def _plan(doc: PrintDocument) -> tuple[list[list[Op]], Fitted]:
     return pages.pages, footer
 
 
-def _new_canvas(buf: BytesIO, doc: PrintDocument) -> Any:
+def _new_canvas(
+    buf: BytesIO, doc: PrintDocument, *, pagesize: tuple[float, float] = (PAGE_W, PAGE_H)
+) -> Any:
     gothic = FAMILIES[GOTHIC]
     # initialFontName keeps reportlab from referencing (unembedded) Helvetica at all.
     c = Canvas(
         buf,
-        pagesize=A4,
+        pagesize=pagesize,
         invariant=1,
         pageCompression=1,
         lang="ja-JP",
@@ -717,10 +735,27 @@ def _new_canvas(buf: BytesIO, doc: PrintDocument) -> Any:
     return c
 
 
+def _render_fixed(doc: PrintDocument) -> bytes:
+    from printing.fixed import draw_fixed, page_size_pt
+
+    assert doc.layout is not None
+    buf = BytesIO()
+    c = _new_canvas(buf, doc, pagesize=page_size_pt(doc.layout))
+    draw_fixed(c, doc.layout, doc)
+    c.save()
+    return buf.getvalue()
+
+
 def render_pdf(doc: PrintDocument) -> bytes:
-    """The whole form as PDF bytes; raises ValueDoesNotFit or FontMissing."""
+    """The whole form as PDF bytes; raises ValueDoesNotFit or FontMissing.
+
+    A template with a layout is drawn exactly as the layout says; one without gets the
+    automatic table layout, which grows rows to fit and continues on further pages.
+    """
     register_fonts()
     with _render_lock:
+        if doc.layout is not None:
+            return _render_fixed(doc)
         pages, footer = _plan(doc)
         buf = BytesIO()
         c = _new_canvas(buf, doc)
