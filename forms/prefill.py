@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
-from forms.model import FieldKind, FilledBy, Source, Template
+from forms.model import Field, FieldKind, FilledBy, Source, Template
 
 
 class Provenance(StrEnum):
@@ -53,3 +54,20 @@ def resident_questions(template: Template) -> list[str]:
         and f.source is None
         and f.kind is not FieldKind.SIGNATURE  # signed by hand on the printed form
     ]
+
+
+class _Stored(Protocol):
+    @property
+    def value(self) -> str: ...
+    @property
+    def provenance(self) -> Provenance: ...
+
+
+def changed_from_prefill(f: Field, stored: _Stored) -> bool:
+    """True when the resident replaced the value the form offered (its default), so the
+    clerk can see which pre-filled answers were changed at the kiosk."""
+    return (
+        stored.provenance is Provenance.RESIDENT
+        and f.default is not None
+        and stored.value != f.default
+    )

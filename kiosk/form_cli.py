@@ -37,6 +37,18 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     imp.add_argument("file", type=Path)
     exp = t_sub.add_parser("export", help="print the latest version of a template as JSON")
     exp.add_argument("template_id")
+    lay = t_sub.add_parser(
+        "layout", help="arrange a template file's fields as a form (writes its print layout)"
+    )
+    lay.add_argument("file", type=Path)
+    lay.add_argument(
+        "--split-address",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="print this address field in 都道府県 / 市区町村 / rest boxes (repeatable)",
+    )
+    lay.add_argument("--write", action="store_true", help="replace the file's layout in place")
     fees = sub.add_parser("fees", help="the municipality's fee table")
     fee_sub = fees.add_subparsers(dest="fees_command", required=True)
     fee_list = fee_sub.add_parser("list", help="every fee code with its amount and origin")
@@ -126,6 +138,33 @@ def templates_import(settings: Settings, path: Path) -> int:
     finally:
         db.dispose()
     print(f"published: {template.id} v{template.version}")
+    return 0
+
+
+def templates_layout(path: Path, split: list[str], write: bool) -> int:
+    """Give a template file the automatic form layout; print it or write it back."""
+    from forms.layout_builder import auto_layout, format_template_json
+
+    try:
+        raw = _load_json(path)
+        if not isinstance(raw, dict):
+            raise TemplateError("template", "must be an object")
+        raw.pop("layout", None)
+        template = parse_template(raw)
+        unknown = [f for f in split if f not in {x.id for x in template.fields}]
+        if unknown:
+            raise TemplateError("--split-address", f"unknown field {unknown[0]!r}")
+        raw["layout"] = auto_layout(template, split_addresses=split)
+        parse_template(raw)
+    except TemplateError as exc:
+        sys.stderr.write(f"{path}: {exc.where}: {exc.problem}\n")
+        return EXIT_INVALID
+    text = format_template_json(raw, path.read_text(encoding="utf-8"))
+    if write:
+        path.write_text(text, encoding="utf-8")
+        print(f"written: {path}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -251,4 +290,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return templates_validate(args.file)
     if command == "import":
         return templates_import(settings, args.file)
+    if command == "layout":
+        return templates_layout(args.file, args.split_address, args.write)
     return templates_export(settings, args.template_id)

@@ -319,6 +319,20 @@ def test_fee_free_application_completes_after_printing(qtbot: QtBot, kiosk: Kios
         qtbot.waitUntil(
             lambda f=field_id: s.current is not None and f in s.current.values, timeout=5000
         )
+    # the household members who move are entered by the clerk in the persons table
+    s.correct_field.setCurrentIndex(s.correct_field.findData("movers"))
+    assert s.persons_editor.isVisible()
+    assert not s.correct_value.isVisible()
+    s.persons_editor.set_cell(0, "name", "髙﨑　花子")
+    s.persons_editor.set_cell(0, "birth_date", "19580412")
+    s.persons_editor.set_cell(1, "name", "SMITH JOHN")
+    s.persons_editor.set_cell(1, "birth_date", "19900105")
+    s.persons_editor.set_cell(1, "nationality", "アメリカ合衆国")
+    s.correct_reason.setText("窓口で聞き取り")
+    click(qtbot, s, "correct_save")
+    qtbot.waitUntil(lambda: s.current is not None and "movers" in s.current.values, timeout=5000)
+    assert s.current is not None
+    assert '"SMITH JOHN"' in s.current.values["movers"].value
     tick_identity(qtbot, kiosk)
     click(qtbot, s, "approve_print")
     qtbot.waitUntil(
@@ -328,6 +342,12 @@ def test_fee_free_application_completes_after_printing(qtbot: QtBot, kiosk: Kios
     click(qtbot, s, "complete")
     qtbot.waitUntil(lambda: history(kiosk, ticket)[-1] == "completed", timeout=5000)
     assert history(kiosk, ticket)[-2:] == ["printed", "completed"]
+    printer = kiosk.ctx.devices.printer
+    assert isinstance(printer, SimulatedPrinter)
+    assert printer.last_path is not None
+    text = "".join(page.extract_text() for page in PdfReader(printer.last_path).pages)
+    assert "1990年1月5日" in text  # a foreign resident's row prints the Western date
+    assert "昭和33年4月12日" in text
 
 
 def test_cash_payment_at_the_counter(qtbot: QtBot, kiosk: Kiosk) -> None:

@@ -142,6 +142,8 @@ def test_fee_free_application_goes_from_printed_to_completed(ctx: AppContext) ->
         is None
     )
     assert apps.correct(app_id, "S2", "move_date", "20261120", "窓口で確認") is None
+    movers = '[{"name":"髙﨑　花子","birth_date":"19580412"}]'
+    assert apps.correct(app_id, "S2", "movers", movers, "窓口で聞き取り") is None
     apps.approve(app_id, "S2", identity_confirmed=True)
     ctx.printing.print_application(app_id, "S2")
     with pytest.raises(IllegalTransition):

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from devices.payment import OrderStatus
 from forms.display import display_value
 from forms.model import FieldKind, FilledBy
+from forms.prefill import changed_from_prefill
 from kiosk.applications import ApplicationDetail, QueueItem
 from kiosk.context import AppContext
 from kiosk.errors import message_of
@@ -45,6 +46,7 @@ from kiosk.print_service import JobStatus, PrintOutcome
 from kiosk.resident_flow import ResidentFlow, ResidentView
 from kiosk.runner import Runner
 from kiosk.status import Status
+from ui.staff.persons_editor import PersonsEditor
 from ui.widgets import QrWidget
 
 STAFF_QSS = """
@@ -220,6 +222,9 @@ class StaffWindow(QWidget):
         cgrid.addWidget(self.correct_choice, 0, 1)
         cgrid.addWidget(self.correct_reason, 0, 2)
         cgrid.addWidget(_btn("保存", "correct_save", self.save_correction, shortcut="Ctrl+S"), 0, 3)
+        self.persons_editor = PersonsEditor()
+        self.persons_editor.hide()
+        cgrid.addWidget(self.persons_editor, 1, 0, 1, 4)
         rbox.addWidget(self.correct_panel)
         self.reject_reason = QLineEdit()
         self.reject_reason.setObjectName("reject_reason")
@@ -468,6 +473,8 @@ class StaffWindow(QWidget):
                 shown = tr("yes" if raw == "1" else "no")
             self.table.setItem(row, 1, QTableWidgetItem(shown))
             source = tr("prov_" + stored.provenance.value) if stored else ""
+            if stored and changed_from_prefill(f, stored):
+                source += tr("prov_changed_suffix")
             self.table.setItem(row, 2, QTableWidgetItem(source))
             correctable = f.filled_by is not FilledBy.SYSTEM or f.source is None
             if correctable and f.kind is not FieldKind.SIGNATURE:
@@ -561,11 +568,12 @@ class StaffWindow(QWidget):
         app_id, staff = self._app_id(), self.staff_id
         field_id = self.correct_field.currentData()
         reason = self.correct_reason.text()
-        value = (
-            str(self.correct_choice.currentData())
-            if not self.correct_choice.isHidden()
-            else self.correct_value.text()
-        )
+        if not self.persons_editor.isHidden():
+            value = self.persons_editor.value()
+        elif not self.correct_choice.isHidden():
+            value = str(self.correct_choice.currentData())
+        else:
+            value = self.correct_value.text()
 
         def done(problem: object) -> None:
             if problem is not None:
@@ -594,8 +602,13 @@ class StaffWindow(QWidget):
         self.correct_choice.clear()
         for value, text in options:
             self.correct_choice.addItem(text, value)
+        persons = f.kind is FieldKind.PERSONS
+        if persons:
+            stored = self.current.values.get(f.id)
+            self.persons_editor.set_field(f, stored.value if stored else "")
+        self.persons_editor.setVisible(persons)
         self.correct_choice.setVisible(bool(options))
-        self.correct_value.setVisible(not options)
+        self.correct_value.setVisible(not options and not persons)
 
     def reject(self) -> None:
         reason = self.reject_reason.text().strip()
