@@ -10,12 +10,18 @@ from typing import Any
 
 from devices.card_simulated import demo_card
 from forms.fees import compute_fee
-from forms.model import FieldKind, Source, Template, parse_template
+from forms.model import Field, FieldKind, Source, Template, TemplateError, parse_template
 from forms.prefill import prefill
+from forms.validation import encode_person_rows
 from kiosk.clock import Clock, today
 from kiosk.storage.db import Database
 from kiosk.templates_repo import TemplateRepository, publish
 from printing.document import PrintDocument
+
+#: field properties an administrator may set in the field panel (None removes one)
+FIELD_PROPS = ("filled_by", "source", "pattern", "max_length", "min", "max", "date_style")
+#: a field's print placement: position and size in mm, font size and fit rule
+PLACEMENT_PROPS = ("page", "x", "y", "w", "h", "size", "min_size", "fit")
 
 
 @dataclass
@@ -24,9 +30,40 @@ class TemplateEdits:
 
     labels_ja: dict[str, str] = field(default_factory=dict)
     labels_en: dict[str, str] = field(default_factory=dict)
+    labels_easy: dict[str, str] = field(default_factory=dict)
+    help_ja: dict[str, str] = field(default_factory=dict)
     required: dict[str, bool] = field(default_factory=dict)
     fee_amounts: dict[str, int] = field(default_factory=dict)
     fee_labels_ja: dict[str, str] = field(default_factory=dict)
+    #: field id → {property: value or None}; see FIELD_PROPS
+    field_props: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: field id → {placement property: value}; moves the field's box on the printed form
+    placements: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _set_text(f: dict[str, Any], key: str, language: str, text: str) -> None:
+    if text:
+        f[key] = {**f.get(key, {}), language: text}
+    elif key in f and language in f[key] and language != "ja":
+        f[key] = {k: v for k, v in f[key].items() if k != language}
+
+
+def field_placement(raw: Mapping[str, Any], field_id: str) -> dict[str, Any] | None:
+    """The layout element that prints ``field_id`` (its first one, for a split address)."""
+    for element in (raw.get("layout") or {}).get("elements", []):
+        if element.get("type") in ("field", "rows") and element.get("field") == field_id:
+            return dict(element)
+    return None
+
+
+def _apply_placement(new: dict[str, Any], field_id: str, props: Mapping[str, Any]) -> None:
+    for element in (new.get("layout") or {}).get("elements", []):
+        if element.get("type") in ("field", "rows") and element.get("field") == field_id:
+            for key, value in props.items():
+                if key not in PLACEMENT_PROPS:
+                    raise ValueError(f"not a placement property: {key}")
+                element[key] = value
+            return
 
 
 def apply_edits(raw: Mapping[str, Any], edits: TemplateEdits, version: int) -> dict[str, Any]:
@@ -40,8 +77,23 @@ def apply_edits(raw: Mapping[str, Any], edits: TemplateEdits, version: int) -> d
                 f["label"] = {**f.get("label", {}), "ja": edits.labels_ja[fid]}
             if fid in edits.labels_en:
                 f["label"] = {**f.get("label", {}), "en": edits.labels_en[fid]}
+            if fid in edits.labels_easy:
+                _set_text(f, "label", "ja-easy", edits.labels_easy[fid])
+            if fid in edits.help_ja:
+                _set_text(f, "help", "ja", edits.help_ja[fid])
+                if f.get("help") == {} or (f.get("help") and "ja" not in f["help"]):
+                    f.pop("help", None)
             if fid in edits.required:
                 f["required"] = edits.required[fid]
+            for key, value in edits.field_props.get(fid, {}).items():
+                if key not in FIELD_PROPS:
+                    raise ValueError(f"not an editable field property: {key}")
+                if value is None or value == "":
+                    f.pop(key, None)
+                else:
+                    f[key] = value
+    for fid, props in edits.placements.items():
+        _apply_placement(new, fid, props)
     for rule in new.get("fees", []):
         code = rule.get("code")
         if code in edits.fee_amounts:
@@ -68,9 +120,12 @@ def sample_values(template: Template, day: str) -> dict[str, str]:
         ).items()
     }
     for f in template.fields:
-        if f.id in values:
+        if f.id in values or f.kind is FieldKind.SIGNATURE:  # signed on paper: blank
             continue
-        if f.kind is FieldKind.CHOICE and f.choices:
+        if f.kind is FieldKind.PERSONS:
+            row = {i.id: values_for_item(i, card.name, day) for i in f.items[:3]}
+            values[f.id] = encode_person_rows([row])
+        elif f.kind is FieldKind.CHOICE and f.choices:
             values[f.id] = f.choices[0].value
         elif f.kind is FieldKind.NUMBER:
             values[f.id] = str(f.minimum or 1)
@@ -83,6 +138,17 @@ def sample_values(template: Template, day: str) -> dict[str, str]:
         else:
             values[f.id] = "（記入例）"
     return values
+
+
+def values_for_item(item: Field, name: str, day: str) -> str:
+    """A plausible entry for one item of a sample person row."""
+    if item.kind is FieldKind.DATE:
+        return day
+    if item.kind is FieldKind.KANA:
+        return "たかさき　はなこ"
+    if item.kind is FieldKind.CHOICE and item.choices:
+        return item.choices[0].value
+    return name
 
 
 def preview_document(
@@ -101,6 +167,138 @@ def preview_document(
         ticket="SAMPLE",
         reference=f"{day:%Y%m%d}-SAMPLE",
     )
+
+
+def new_definition(template_id: str, title_ja: str, business: str) -> dict[str, Any]:
+    """A minimal template to start from: the applicant's name and address from the card,
+    the furigana, a signature box, and the automatic layout."""
+    raw: dict[str, Any] = {
+        "id": template_id,
+        "version": 1,
+        "title": {"ja": title_ja},
+        "business": business,
+        "my_number_business": False,
+        "card_fills": "applicant",
+        "sections": [
+            {
+                "id": "applicant",
+                "title": {"ja": "申請者", "en": "Applicant"},
+                "fields": [
+                    {
+                        "id": "applicant_name",
+                        "kind": "text",
+                        "filled_by": "system",
+                        "required": True,
+                        "source": "card.name",
+                        "label": {"ja": "氏名", "en": "Name", "ja-easy": "なまえ"},
+                    },
+                    {
+                        "id": "applicant_kana",
+                        "kind": "kana",
+                        "filled_by": "resident",
+                        "required": True,
+                        "max_length": 40,
+                        "label": {"ja": "ふりがな", "en": "Furigana", "ja-easy": "よみかた"},
+                    },
+                    {
+                        "id": "applicant_address",
+                        "kind": "address",
+                        "filled_by": "system",
+                        "required": True,
+                        "source": "card.address",
+                        "label": {"ja": "住所", "en": "Address", "ja-easy": "じゅうしょ"},
+                    },
+                    {
+                        "id": "applicant_signature",
+                        "kind": "signature",
+                        "filled_by": "resident",
+                        "label": {"ja": "署名", "en": "Signature"},
+                    },
+                ],
+            }
+        ],
+        "fees": [],
+    }
+    return with_auto_layout(raw)
+
+
+def duplicate_definition(raw: Mapping[str, Any], template_id: str, title_ja: str) -> dict[str, Any]:
+    """A copy under a new id, at version 1, e.g. to make a municipality's variant."""
+    new: dict[str, Any] = copy.deepcopy(dict(raw))
+    new["id"] = template_id
+    new["version"] = 1
+    new["title"] = {**new.get("title", {}), "ja": title_ja}
+    new["short_title"] = {**new.get("short_title", new["title"]), "ja": title_ja}
+    return new
+
+
+def with_auto_layout(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw`` with its print layout arranged anew (e.g. after fields were added).
+    Split address boxes are kept split."""
+    from forms.layout_builder import auto_layout
+
+    new: dict[str, Any] = copy.deepcopy(dict(raw))
+    old = new.pop("layout", None) or {}
+    split = [
+        e["field"]
+        for e in old.get("elements", [])
+        if e.get("type") == "field" and e.get("part") == "prefecture"
+    ]
+    template = parse_template(new)
+    new["layout"] = auto_layout(template, split_addresses=split)
+    return new
+
+
+def add_field(
+    raw: Mapping[str, Any],
+    section_id: str,
+    field_id: str,
+    kind: str,
+    label_ja: str,
+    choices: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """``raw`` with a new resident question at the end of a section, placed on the form by
+    the automatic layout; ``parse_template`` names anything wrong with it."""
+    new: dict[str, Any] = copy.deepcopy(dict(raw))
+    section = next((s for s in new["sections"] if s.get("id") == section_id), None)
+    if section is None:
+        raise TemplateError("sections", f"no section {section_id!r}")
+    entry: dict[str, Any] = {
+        "id": field_id,
+        "kind": kind,
+        "filled_by": "resident",
+        "label": {"ja": label_ja},
+    }
+    if choices:
+        entry["choices"] = [{"value": v, "label": {"ja": t}} for v, t in choices]
+    section.setdefault("fields", []).append(entry)
+    return with_auto_layout(new)
+
+
+def remove_field(raw: Mapping[str, Any], field_id: str) -> dict[str, Any]:
+    """``raw`` without the field, re-arranged; fee rules that use it make this an error."""
+    new: dict[str, Any] = copy.deepcopy(dict(raw))
+    for section in new["sections"]:
+        section["fields"] = [f for f in section.get("fields", []) if f.get("id") != field_id]
+    return with_auto_layout(new)
+
+
+def parse_choices(text: str) -> list[tuple[str, str]]:
+    """``"a=住民票, b=戸籍"`` → ``[("a", "住民票"), ("b", "戸籍")]`` for the add-field row."""
+    out = []
+    for part in text.replace("、", ",").split(","):
+        if part.strip():
+            value, _, label = part.partition("=")
+            out.append((value.strip(), (label or value).strip()))
+    return out
+
+
+def import_definition(templates: TemplateRepository, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A file's definition, checked, numbered as the next version of its template."""
+    parse_template(raw)  # refuse a broken file before anything else
+    new: dict[str, Any] = copy.deepcopy(dict(raw))
+    new["version"] = max(int(new.get("version", 1)), next_version(templates, str(new["id"])))
+    return new
 
 
 def next_version(templates: TemplateRepository, template_id: str) -> int:

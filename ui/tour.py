@@ -273,12 +273,17 @@ def admin_part(t: Tour, ctx: AppContext) -> None:
     sees the new fee on the procedure tiles."""
     ctx.admins.set_password("admin", ADMIN_PASSWORD, actor="tour")
     admin = AdminWindow(ctx)
-    admin.resize(1200, 800)
+    admin.resize(1400, 900)
     admin.show()
     t.shot(admin, "admin-sign-in")
     admin.password_input.setText(ADMIN_PASSWORD)
     t.click(admin, "admin_sign_in")
     _set_cell(admin.field_table, "purpose", 1, "使いみち（提出先）")
+    # move the number of copies to the right and print it larger: layout is template data
+    admin.select_field("copies")
+    admin.field_panel.place_w.setValue(30.0)
+    admin.field_panel.place_size.setValue(16.0)
+    t.click(admin, "apply_field")
     t.click(admin, "preview")
     t.shot(admin, "admin-editor-preview")
     t.click(admin, "publish")

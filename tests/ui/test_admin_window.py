@@ -3,6 +3,9 @@ resident sees the change."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton, QTableWidget
 from pytestqt.qtbot import QtBot
@@ -75,3 +78,110 @@ def test_admin_changes_a_label_and_a_fee_and_the_next_resident_sees_them(
     published = next(p for p in ctx.templates.active() if p.template.id == "juminhyo")
     assert published.template.version == 2
     assert published.template.field("purpose").label["ja"] == "使いみち（提出先）"
+
+
+def signed_in(qtbot: QtBot, ctx: AppContext) -> AdminWindow:
+    ctx.admins.set_password("admin", PASSWORD, "test")
+    window = AdminWindow(ctx)
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    window.password_input.setText(PASSWORD)
+    press(qtbot, window, "admin_sign_in")
+    return window
+
+
+def test_admin_moves_a_field_on_the_form_and_the_new_version_prints_it_there(
+    qtbot: QtBot, ctx: AppContext
+) -> None:
+    window = signed_in(qtbot, ctx)
+    window.select_field("copies")
+    panel = window.field_panel
+    assert panel.isEnabled()
+    assert panel.place_box.isVisibleTo(window)
+    panel.place_x.setValue(150.0)
+    panel.place_w.setValue(40.0)
+    panel.place_size.setValue(14.0)
+    panel.max_length.setText("2")
+    panel.help_ja.setText("1通から10通まで")
+    press(qtbot, window, "apply_field")
+    assert "copies" in window.editor_message.text()
+    press(qtbot, window, "publish")
+    assert "第2版" in window.editor_message.text()
+    published = next(p for p in ctx.templates.active() if p.template.id == "juminhyo")
+    layout = published.template.layout
+    assert layout is not None
+    placed = next(e for e in layout.elements if getattr(e, "field", None) == "copies")
+    assert (placed.rect.x, placed.rect.w, placed.style.size) == (150.0, 40.0, 14.0)  # type: ignore[union-attr]
+    assert published.template.field("copies").max_length == 2
+    assert published.template.field("copies").help["ja"] == "1通から10通まで"
+
+
+def test_a_field_pushed_off_the_paper_is_refused_naming_it(qtbot: QtBot, ctx: AppContext) -> None:
+    window = signed_in(qtbot, ctx)
+    window.select_field("purpose")
+    window.field_panel.place_x.setValue(190.0)
+    press(qtbot, window, "apply_field")
+    message = window.editor_message.text()
+    assert "purpose" in message
+    assert "off the page" in message
+    press(qtbot, window, "publish")
+    assert "purpose" in window.editor_message.text()
+    versions = [p.template.version for p in ctx.templates.all_versions("juminhyo")]
+    assert versions == [1]  # nothing was published
+
+
+def test_admin_creates_a_template_adds_a_question_and_publishes_it(
+    qtbot: QtBot, ctx: AppContext
+) -> None:
+    window = signed_in(qtbot, ctx)
+    window.new_id.setText("jidou_teate")
+    window.new_title.setText("児童手当 認定請求書")
+    press(qtbot, window, "create_template")
+    assert "事務" in window.editor_message.text()  # the business is required
+    window.new_business.setText("児童手当事務")
+    press(qtbot, window, "create_template")
+    assert "jidou_teate" in window.editor_message.text()
+    window.add_id.setText("bank")
+    window.add_kind.setCurrentIndex(window.add_kind.findData("choice"))
+    window.add_label.setText("振込先")
+    window.add_choices.setText("yucho=ゆうちょ銀行, other=その他の銀行")
+    press(qtbot, window, "add_field")
+    assert "bank" in window.editor_message.text()
+    press(qtbot, window, "preview")
+    assert window.preview_label.pixmap() is not None
+    press(qtbot, window, "publish")
+    assert "jidou_teate 第1版" in window.editor_message.text()
+    published = next(p for p in ctx.templates.active() if p.template.id == "jidou_teate")
+    assert [c.label["ja"] for c in published.template.field("bank").choices] == [
+        "ゆうちょ銀行",
+        "その他の銀行",
+    ]
+    assert published.template.layout is not None
+    assert "bank" in published.template.layout.placed_fields()
+
+
+def test_admin_duplicates_exports_and_imports(
+    qtbot: QtBot, ctx: AppContext, tmp_path: Path
+) -> None:
+    window = signed_in(qtbot, ctx)
+    window.new_id.setText("juminhyo_kouiki")
+    window.new_title.setText("住民票の写し（広域交付）")
+    press(qtbot, window, "duplicate_template")
+    press(qtbot, window, "publish")
+    assert "juminhyo_kouiki 第1版" in window.editor_message.text()
+    out = tmp_path / "exported.json"
+    window.export_template(str(out))
+    exported = json.loads(out.read_text(encoding="utf-8"))
+    assert exported["id"] == "juminhyo_kouiki"
+    exported["title"]["ja"] = "住民票の写し（広域）"
+    out.write_text(json.dumps(exported, ensure_ascii=False), encoding="utf-8")
+    window.import_template(str(out))
+    assert "juminhyo_kouiki" in window.editor_message.text()
+    press(qtbot, window, "publish")
+    versions = [p.template.version for p in ctx.templates.all_versions("juminhyo_kouiki")]
+    assert versions == [1, 2]
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"id": "x", "version": 1, "sections": []}', encoding="utf-8")
+    window.import_template(str(broken))
+    assert "読み込めませんでした" in window.editor_message.text()

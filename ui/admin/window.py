@@ -6,6 +6,7 @@ Administration is rare and light, so its database calls run on the UI thread."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
@@ -14,6 +15,7 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import select
 
+from forms.layout_builder import format_template_json
 from forms.model import TemplateError, parse_template
 from kiosk.context import AppContext
 from kiosk.errors import UserFacingError, ValidationFailed
@@ -37,12 +40,21 @@ from kiosk.i18n import tr
 from kiosk.storage.models import AuditEventRow, FormTemplateRow
 from kiosk.template_editing import (
     TemplateEdits,
+    add_field,
     apply_edits,
+    duplicate_definition,
+    field_placement,
+    import_definition,
+    new_definition,
     next_version,
+    parse_choices,
     preview_document,
     publish_new_version,
+    remove_field,
+    with_auto_layout,
 )
 from printing.render import render_pdf
+from ui.admin.field_panel import FieldPanel
 
 READ_ONLY = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 EDITABLE = READ_ONLY | Qt.ItemFlag.ItemIsEditable
@@ -245,6 +257,30 @@ class AdminWindow(QWidget):
             self.template_choice.addItem(f"{t.title['ja']}（第{t.version}版）", published.pk)
         self.template_choice.currentIndexChanged.connect(lambda _i: self._load_template())
         box.addWidget(self.template_choice)
+        tools = QHBoxLayout()
+        self.new_id = QLineEdit()
+        self.new_id.setObjectName("new_template_id")
+        self.new_id.setPlaceholderText(tr("admin_new_id"))
+        self.new_title = QLineEdit()
+        self.new_title.setObjectName("new_template_title")
+        self.new_title.setPlaceholderText(tr("admin_new_title"))
+        self.new_business = QLineEdit()
+        self.new_business.setObjectName("new_template_business")
+        self.new_business.setPlaceholderText(tr("admin_new_business"))
+        tools.addWidget(self.new_id)
+        tools.addWidget(self.new_title)
+        tools.addWidget(self.new_business)
+        for name, key, handler in (
+            ("create_template", "admin_create", self.create_template),
+            ("duplicate_template", "admin_duplicate", self.duplicate_template),
+            ("import_template", "admin_import", self.import_template),
+            ("export_template", "admin_export", self.export_template),
+        ):
+            button = QPushButton(tr(key))
+            button.setObjectName(name)
+            button.clicked.connect(lambda _checked=False, h=handler: h())
+            tools.addWidget(button)
+        box.addLayout(tools)
         self.field_table = QTableWidget(0, 4)
         self.field_table.setObjectName("field_table")
         self.field_table.setHorizontalHeaderLabels(
@@ -253,7 +289,61 @@ class AdminWindow(QWidget):
         self.field_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents
         )
-        box.addWidget(self.field_table, 2)
+        self.field_table.itemSelectionChanged.connect(self._on_field_selected)
+        fields_row = QHBoxLayout()
+        fields_row.addWidget(self.field_table, 3)
+        box.addLayout(fields_row, 3)
+        adding = QHBoxLayout()
+        self.add_section = QComboBox()
+        self.add_section.setObjectName("add_field_section")
+        self.add_id = QLineEdit()
+        self.add_id.setObjectName("add_field_id")
+        self.add_id.setPlaceholderText(tr("admin_field_id"))
+        self.add_kind = QComboBox()
+        self.add_kind.setObjectName("add_field_kind")
+        for kind in (
+            "text",
+            "kana",
+            "choice",
+            "multi_choice",
+            "checkbox",
+            "number",
+            "date",
+            "phone",
+            "postal_code",
+            "address",
+        ):
+            self.add_kind.addItem(tr(f"admin_kind_{kind}"), kind)
+        self.add_label = QLineEdit()
+        self.add_label.setObjectName("add_field_label")
+        self.add_label.setPlaceholderText(tr("admin_field_label"))
+        self.add_choices = QLineEdit()
+        self.add_choices.setObjectName("add_field_choices")
+        self.add_choices.setPlaceholderText(tr("admin_field_choices"))
+        for widget in (
+            self.add_section,
+            self.add_id,
+            self.add_kind,
+            self.add_label,
+            self.add_choices,
+        ):
+            adding.addWidget(widget)
+        for name, key, handler in (
+            ("add_field", "admin_add_field", self.add_field),
+            ("remove_field", "admin_remove_field", self.remove_field),
+        ):
+            button = QPushButton(tr(key))
+            button.setObjectName(name)
+            button.clicked.connect(lambda _checked=False, h=handler: h())
+            adding.addWidget(button)
+        box.addLayout(adding)
+        self.field_panel = FieldPanel()
+        self.field_panel.apply_button.clicked.connect(lambda _checked=False: self.apply_field())
+        panel_scroll = QScrollArea()
+        panel_scroll.setWidget(self.field_panel)
+        panel_scroll.setWidgetResizable(True)
+        panel_scroll.setMinimumWidth(360)
+        fields_row.addWidget(panel_scroll, 2)
         self.rule_table = QTableWidget(0, 3)
         self.rule_table.setObjectName("rule_table")
         self.rule_table.setHorizontalHeaderLabels(["手数料コード", "名称", "既定額（円）"])
@@ -268,7 +358,11 @@ class AdminWindow(QWidget):
         publish = QPushButton(tr("admin_publish"))
         publish.setObjectName("publish")
         publish.clicked.connect(lambda _checked=False: self.publish())
+        relayout = QPushButton(tr("admin_relayout"))
+        relayout.setObjectName("relayout")
+        relayout.clicked.connect(lambda _checked=False: self.relayout())
         buttons.addWidget(preview)
+        buttons.addWidget(relayout)
         buttons.addWidget(publish)
         buttons.addStretch(1)
         box.addLayout(buttons)
@@ -294,7 +388,16 @@ class AdminWindow(QWidget):
         pk = self.template_choice.currentData()
         if pk is None:
             return
-        template = self.ctx.templates.get(int(pk))
+        self._start_working(dict(self.ctx.templates.definition(int(pk))))
+
+    def _start_working(self, raw: dict[str, Any]) -> None:
+        """Edit ``raw`` from now on: a published definition, a new, copied or imported one."""
+        self._working = raw
+        self._pending = TemplateEdits()
+        template = parse_template(raw)
+        self.add_section.clear()
+        for section in template.sections:
+            self.add_section.addItem(section.title["ja"], section.id)
         self.field_table.setRowCount(0)
         for f in template.fields:
             r = self.field_table.rowCount()
@@ -313,13 +416,160 @@ class AdminWindow(QWidget):
             self.rule_table.setItem(r, 0, _item(rule.code))
             self.rule_table.setItem(r, 1, _item(rule.label["ja"], editable=True))
             self.rule_table.setItem(r, 2, _item(str(rule.amount), editable=True))
+        self.field_panel.setEnabled(False)
         self.editor_message.setText("")
 
+    def _raw_field(self, field_id: str) -> dict[str, Any]:
+        for section in self._working.get("sections", []):
+            for f in section.get("fields", []):
+                if f.get("id") == field_id:
+                    return dict(f)
+        raise KeyError(field_id)
+
+    def _on_field_selected(self) -> None:
+        rows = {i.row() for i in self.field_table.selectedIndexes()}
+        if len(rows) != 1:
+            return
+        fid = _cell(self.field_table, rows.pop(), 0).text()
+        current = apply_edits(self._working, self._pending, int(self._working["version"]))
+        placement = field_placement(current, fid)
+        if placement is not None and placement.get("type") == "rows":
+            placement = None  # a person table is arranged with the whole layout
+        f = next(x for s in current["sections"] for x in s.get("fields", []) if x.get("id") == fid)
+        self.field_panel.show_field(f, placement)
+
+    def select_field(self, field_id: str) -> None:
+        for r in range(self.field_table.rowCount()):
+            if _cell(self.field_table, r, 0).text() == field_id:
+                self.field_table.selectRow(r)
+                return
+        raise KeyError(field_id)
+
+    def apply_field(self) -> None:
+        problem = self.field_panel.apply_to(self._pending)
+        if problem is not None:
+            self.editor_message.setText(tr(problem))
+            return
+        try:
+            parse_template(self._edited())
+        except TemplateError as exc:
+            self.editor_message.setText(f"{exc.where}: {exc.problem}")
+            return
+        self.editor_message.setText(tr("admin_field_applied", id=self.field_panel.field_id))
+
+    def add_field(self) -> None:
+        try:
+            raw = add_field(
+                self._edited(),
+                str(self.add_section.currentData()),
+                self.add_id.text().strip(),
+                str(self.add_kind.currentData()),
+                self.add_label.text().strip(),
+                parse_choices(self.add_choices.text()),
+            )
+        except TemplateError as exc:
+            self.editor_message.setText(f"{exc.where}: {exc.problem}")
+            return
+        added = self.add_id.text().strip()
+        for widget in (self.add_id, self.add_label, self.add_choices):
+            widget.clear()
+        self._start_working(raw)
+        self.editor_message.setText(tr("admin_field_added", id=added))
+
+    def remove_field(self) -> None:
+        rows = {i.row() for i in self.field_table.selectedIndexes()}
+        if len(rows) != 1:
+            self.editor_message.setText(tr("admin_select_field"))
+            return
+        fid = _cell(self.field_table, rows.pop(), 0).text()
+        try:
+            raw = remove_field(self._edited(), fid)
+        except TemplateError as exc:
+            self.editor_message.setText(f"{exc.where}: {exc.problem}")
+            return
+        self._start_working(raw)
+        self.editor_message.setText(tr("admin_field_removed", id=fid))
+
+    def _new_id_and_title(self) -> tuple[str, str] | None:
+        new_id, title = self.new_id.text().strip(), self.new_title.text().strip()
+        if not new_id or not title:
+            self.editor_message.setText(tr("admin_need_id_and_title"))
+            return None
+        if self.ctx.templates.all_versions(new_id):
+            self.editor_message.setText(tr("admin_id_taken", id=new_id))
+            return None
+        return new_id, title
+
+    def create_template(self) -> None:
+        named = self._new_id_and_title()
+        if named is None:
+            return
+        try:
+            business = self.new_business.text().strip()
+            if not business:
+                self.editor_message.setText(tr("admin_need_business"))
+                return
+            raw = new_definition(named[0], named[1], business)
+        except TemplateError as exc:
+            self.editor_message.setText(f"{exc.where}: {exc.problem}")
+            return
+        self._start_working(raw)
+        self.editor_message.setText(tr("admin_created", id=named[0]))
+
+    def duplicate_template(self) -> None:
+        named = self._new_id_and_title()
+        if named is None:
+            return
+        self._start_working(duplicate_definition(self._edited(), *named))
+        self.editor_message.setText(tr("admin_duplicated", id=named[0]))
+
+    def import_template(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, tr("admin_import"), "", "JSON (*.json)")
+            if not path:
+                return
+        try:
+            with open(path, encoding="utf-8") as fh:
+                raw = json.load(fh)
+            if not isinstance(raw, dict):
+                raise TemplateError("template", "must be an object")
+            self._start_working(import_definition(self.ctx.templates, raw))
+        except (OSError, ValueError) as exc:
+            where = f"{exc.where}: {exc.problem}" if isinstance(exc, TemplateError) else str(exc)
+            self.editor_message.setText(tr("admin_import_failed", problem=where))
+            return
+        self.editor_message.setText(tr("admin_imported", id=self._working["id"]))
+
+    def export_template(self, path: str | None = None) -> None:
+        if path is None:
+            suggested = f"{self._working['id']}.json"
+            path, _ = QFileDialog.getSaveFileName(
+                self, tr("admin_export"), suggested, "JSON (*.json)"
+            )
+            if not path:
+                return
+        try:
+            raw = self._edited()
+            parse_template(raw)
+        except TemplateError as exc:
+            self.editor_message.setText(f"{exc.where}: {exc.problem}")
+            return
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(format_template_json(raw))
+        self.editor_message.setText(tr("admin_exported", path=path))
+
+    def relayout(self) -> None:
+        try:
+            raw = with_auto_layout(self._edited())
+        except TemplateError as exc:
+            self.editor_message.setText(f"{exc.where}: {exc.problem}")
+            return
+        self._start_working(raw)
+        self.preview()
+
     def _edited(self) -> dict[str, Any]:
-        """The published definition with the edits in the tables, as the next version."""
-        pk = int(self.template_choice.currentData())
-        template = self.ctx.templates.get(pk)
-        edits = TemplateEdits()
+        """The working definition with the edits in the tables, as the next version."""
+        edits = self._pending
         for r in range(self.field_table.rowCount()):
             fid = _cell(self.field_table, r, 0).text()
             edits.labels_ja[fid] = _cell(self.field_table, r, 1).text().strip()
@@ -333,8 +583,11 @@ class AdminWindow(QWidget):
             edits.fee_labels_ja[code] = _cell(self.rule_table, r, 1).text().strip()
             amount = _cell(self.rule_table, r, 2).text().strip().replace(",", "")
             edits.fee_amounts[code] = int(amount) if amount.isdigit() else -1
-        version = next_version(self.ctx.templates, template.id)
-        return apply_edits(self.ctx.templates.definition(pk), edits, version)
+        version = max(
+            int(self._working.get("version", 1)),
+            next_version(self.ctx.templates, str(self._working["id"])),
+        )
+        return apply_edits(self._working, edits, version)
 
     def preview(self) -> None:
         try:
@@ -356,6 +609,12 @@ class AdminWindow(QWidget):
         self.preview_label.setPixmap(QPixmap.fromImage(image))
         self.editor_message.setText("")
 
+    def _pk_of(self, template_id: str) -> int | None:
+        for published in self.ctx.templates.active():
+            if published.template.id == template_id:
+                return published.pk
+        return None
+
     def publish(self) -> None:
         try:
             template = publish_new_version(
@@ -367,7 +626,8 @@ class AdminWindow(QWidget):
         except ValueError as exc:
             self.editor_message.setText(str(exc))
             return
-        index = self.template_choice.currentIndex()
         self._build_tabs()  # the lists now show the new version
-        self.template_choice.setCurrentIndex(index)
+        self.template_choice.setCurrentIndex(
+            max(self.template_choice.findData(self._pk_of(template.id)), 0)
+        )
         self.editor_message.setText(tr("admin_published", id=template.id, version=template.version))
