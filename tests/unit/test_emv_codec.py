@@ -223,7 +223,9 @@ def test_tags_json_shape() -> None:
     assert tags["29"] == {"00": "D15600000000", "05": "A93FO3230Q"}
     assert tags["62"]["06"] == "***"
     assert tags["91"]["00"] == "A011223344998877"
-    assert list(tags)[0] == "00" and list(tags)[-1] == "63"
+    order = list(tags)
+    assert order[0] == "00"
+    assert order[-1] == "63"
     doubled = decode(payload(BASE + "5802JP"), tolerant=True).tags()
     assert doubled["58"] == ["JP", "JP"]
 

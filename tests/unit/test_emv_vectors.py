@@ -103,7 +103,10 @@ def test_tolerant_warnings_name_each_deviation() -> None:
     assert rules["V71"] == {("00", "pfi.value"), ("82", "template.parse")}
     assert rules["V85"] == {("59", "charset.ans")}
     v71 = decode(by_id["V71"], tolerant=True)
-    assert v71.object("82") is not None and v71.object("82").children is None  # kept raw
+    raw = v71.object("82")
+    assert raw is not None
+    assert raw.children is None  # kept as the raw string
+    assert v71.get("82") == raw.value
     assert v71.get("26", "00") == "A0000006150001"
 
 
