@@ -161,10 +161,13 @@ def _account(account: PrimitiveAccount | TemplateAccount) -> tuple[str, str]:
 
 def encode(fields: MpmFields) -> str:
     """The payload for ``fields``; EmvError (naming the tag and rule) if any rule breaks."""
+    return encode_checked(fields).payload
+
+
+def encode_checked(fields: MpmFields) -> DecodedPayload:
+    """``encode``, returning the strict decode of the payload it checked."""
     body = "".join(serialize(tag, value) for tag, value in fields.top_level())
-    payload = with_crc(body)
-    decode(payload)  # strict: the encoder's output obeys every rule the decoder checks
-    return payload
+    return decode(with_crc(body))  # strict: the output obeys every rule the decoder checks
 
 
 def format_amount_yen(yen: int) -> str:

@@ -15,7 +15,7 @@ from devices.emv.encode import (
     LanguageTemplate,
     MpmFields,
     TemplateAccount,
-    encode,
+    encode_checked,
     format_amount_yen,
 )
 from devices.emv.errors import EmvError, EmvIssue
@@ -65,13 +65,13 @@ def build_jpqr_payload(
     reference: str | None = None,
     terminal_label: str | None = None,
 ) -> str:
-    payload = encode(
+    decoded = encode_checked(
         jpqr_fields(
             merchant, amount_yen=amount_yen, reference=reference, terminal_label=terminal_label
         )
     )
-    validate_jpqr(decode(payload))
-    return payload
+    validate_jpqr(decoded)
+    return decoded.payload
 
 
 def jpqr_issues(decoded: DecodedPayload) -> list[EmvIssue]:

@@ -37,32 +37,30 @@ class Spec:
     template: TemplateKind | None = None
 
 
-def _n(tag: str) -> int:
-    return int(tag)
+_ROOT_FIXED = {
+    0: Spec("Payload Format Indicator", "N", 2, exact=True),
+    1: Spec("Point of Initiation Method", "N", 2, exact=True),
+    52: Spec("Merchant Category Code", "N", 4, exact=True),
+    53: Spec("Transaction Currency", "N", 3, exact=True),
+    54: Spec("Transaction Amount", "ans", 13),
+    55: Spec("Tip or Convenience Indicator", "N", 2, exact=True),
+    56: Spec("Value of Convenience Fee Fixed", "ans", 13),
+    57: Spec("Value of Convenience Fee Percentage", "ans", 5),
+    58: Spec("Country Code", "ans", 2, exact=True),
+    59: Spec("Merchant Name", "ans", 25),
+    60: Spec("Merchant City", "ans", 15),
+    61: Spec("Postal Code", "ans", 10),
+    62: Spec("Additional Data Field Template", "S", 99, template=TemplateKind.ADDITIONAL),
+    63: Spec("CRC", "ans", 4, exact=True),
+    64: Spec("Merchant Information-Language Template", "S", 99, template=TemplateKind.LANGUAGE),
+}
 
 
 def root_spec(tag: str) -> Spec | None:
     """The spec of a root ID; None for the IDs EMVCo reserves (65-79)."""
-    n = _n(tag)
-    fixed = {
-        0: Spec("Payload Format Indicator", "N", 2, exact=True),
-        1: Spec("Point of Initiation Method", "N", 2, exact=True),
-        52: Spec("Merchant Category Code", "N", 4, exact=True),
-        53: Spec("Transaction Currency", "N", 3, exact=True),
-        54: Spec("Transaction Amount", "ans", 13),
-        55: Spec("Tip or Convenience Indicator", "N", 2, exact=True),
-        56: Spec("Value of Convenience Fee Fixed", "ans", 13),
-        57: Spec("Value of Convenience Fee Percentage", "ans", 5),
-        58: Spec("Country Code", "ans", 2, exact=True),
-        59: Spec("Merchant Name", "ans", 25),
-        60: Spec("Merchant City", "ans", 15),
-        61: Spec("Postal Code", "ans", 10),
-        62: Spec("Additional Data Field Template", "S", 99, template=TemplateKind.ADDITIONAL),
-        63: Spec("CRC", "ans", 4, exact=True),
-        64: Spec("Merchant Information-Language Template", "S", 99, template=TemplateKind.LANGUAGE),
-    }
-    if n in fixed:
-        return fixed[n]
+    n = int(tag)
+    if n in _ROOT_FIXED:
+        return _ROOT_FIXED[n]
     if 2 <= n <= 25:
         return Spec("Merchant Account Information", "ans", 99)
     if 26 <= n <= 51:
@@ -86,7 +84,7 @@ _ADDITIONAL_NAMES = {
 
 def sub_spec(kind: TemplateKind, tag: str) -> Spec | None:
     """The spec of ``tag`` inside a template of ``kind``; None where EMVCo reserves it."""
-    n = _n(tag)
+    n = int(tag)
     if kind is TemplateKind.ACCOUNT:
         if n == 0:
             return Spec("Globally Unique Identifier", "ans", 32)
