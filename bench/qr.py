@@ -44,3 +44,10 @@ def bench_qr(count: int) -> dict[str, Any]:
         "png_scale_px_per_module": 8,
         "iterations": count,
     }
+
+
+if __name__ == "__main__":  # python -m bench.qr: these figures alone
+    import json
+    import os
+
+    print(json.dumps(bench_qr(int(os.environ.get("BENCH_QR_RUNS", "100"))), indent=2))
