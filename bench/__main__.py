@@ -8,6 +8,8 @@
 - render_pdf_ms: rendering one completed form to PDF.
 - card_read_pcscd_vpcd: reading the card through the real pcscd, vpcd and the virtual card
   (bench/card.py), beside the raw APDU replay, with the APDU count.
+- payment_qr: EMV/JPQR payload encodes and decodes per second, and PNG QR symbols per
+  second with qrcode (ASCII) and segno (ECI 26, Japanese template 64) (bench/qr.py).
 """
 
 from __future__ import annotations
@@ -155,6 +157,9 @@ def main() -> int:
     from bench.card import bench_card
 
     figures["card_read_pcscd_vpcd"] = bench_card(int(os.environ.get("BENCH_CARD_RUNS", "30")))
+    from bench.qr import bench_qr
+
+    figures["payment_qr"] = bench_qr(int(os.environ.get("BENCH_QR_RUNS", "100")))
     print(json.dumps(figures, indent=2, ensure_ascii=False))
     return 0
 

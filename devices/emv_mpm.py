@@ -1,36 +1,21 @@
-"""EMV Merchant-Presented Mode payloads: ID/length/value with a CRC-16/CCITT-FALSE.
-
-The minimum the simulated provider needs to issue a dynamic payment code; the full
-encoder/decoder with the JPQR profile extends this module.
-"""
+"""The first, minimal EMV helpers, kept for the payment adapters that call them; they now
+delegate to the codec in ``devices/emv`` (decoder, encoder, JPQR profile, QR images)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from devices.emv import crc as _crc
+from devices.emv.encode import MpmFields, TemplateAccount, encode, format_amount_yen
+from devices.emv.jpqr import JAPAN, JPY
+from devices.emv.tlv import parse_objects, serialize
 
-def crc16_ccitt_false(data: bytes) -> int:
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
-            crc &= 0xFFFF
-    return crc
+crc16_ccitt_false = _crc.crc16_ccitt_false
+with_crc = _crc.with_crc
 
 
 def tlv(tag: str, value: str) -> str:
-    if len(tag) != 2 or not tag.isdigit():
-        raise ValueError("EMV tags are two digits")
-    if len(value) > 99:
-        raise ValueError("EMV values are at most 99 characters")
-    return f"{tag}{len(value):02d}{value}"
-
-
-def with_crc(body: str) -> str:
-    """Append tag 63: the CRC covers everything before it, including ``6304``."""
-    head = body + "6304"
-    return head + f"{crc16_ccitt_false(head.encode('utf-8')):04X}"
+    return serialize(tag, value)
 
 
 def build_dynamic_payload(
@@ -42,43 +27,33 @@ def build_dynamic_payload(
     merchant_city: str,
     mcc: str = "9399",  # government services
 ) -> str:
+    """A dynamic (01=12) yen code with the account in template 26 and ``reference`` in
+    62/05. Raises EmvError (a ValueError) for anything the strict rules refuse."""
     if amount_yen <= 0:
         raise ValueError("a payment code needs a positive amount")
-    account = "".join(tlv(t, v) for t, v in merchant_account)
-    body = "".join(
-        (
-            tlv("00", "01"),
-            tlv("01", "12"),  # dynamic: one code per payment
-            tlv("26", account),
-            tlv("52", mcc),
-            tlv("53", "392"),  # JPY
-            tlv("54", str(amount_yen)),
-            tlv("58", "JP"),
-            tlv("59", merchant_name),
-            tlv("60", merchant_city),
-            tlv("62", tlv("05", reference)),
+    return encode(
+        MpmFields(
+            merchant_accounts=(TemplateAccount("26", tuple(merchant_account)),),
+            merchant_category_code=mcc,
+            currency=JPY,
+            country=JAPAN,
+            merchant_name=merchant_name,
+            merchant_city=merchant_city,
+            point_of_initiation="12",  # dynamic: one code per payment
+            amount=format_amount_yen(amount_yen),
+            additional_data=(("05", reference),),
         )
     )
-    return with_crc(body)
 
 
 def parse_top_level(payload: str) -> dict[str, str]:
     """Split a payload into its top-level tags; raise ValueError if it does not parse."""
-    out: dict[str, str] = {}
-    i = 0
-    while i < len(payload):
-        tag, length = payload[i : i + 2], payload[i + 2 : i + 4]
-        if len(tag) < 2 or not length.isdigit():
-            raise ValueError("truncated EMV payload")
-        value = payload[i + 4 : i + 4 + int(length)]
-        if len(value) != int(length):
-            raise ValueError("truncated EMV payload")
-        out[tag] = value
-        i += 4 + int(length)
-    return out
+    return {obj.tag: obj.value for obj in parse_objects(payload)}
 
 
 def crc_ok(payload: str) -> bool:
-    if len(payload) < 8 or payload[-8:-4] != "6304":
+    """Whether the last 8 characters are a 63 whose CRC matches (either letter case);
+    ``devices.emv.decode`` checks the structure as well."""
+    if len(payload) < 8 or payload[-8:-4] != _crc.CRC_HEADER:
         return False
-    return payload[-4:].upper() == f"{crc16_ccitt_false(payload[:-4].encode('utf-8')):04X}"
+    return payload[-4:].upper() == _crc.crc_text(payload[:-4])

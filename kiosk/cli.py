@@ -1,10 +1,10 @@
-"""Qt-free command-line tools: database, templates, doctor."""
+"""Qt-free command-line tools: database, templates, doctor, cards, payment QR codes."""
 
 from __future__ import annotations
 
 import argparse
 
-from kiosk import card_cli, form_cli
+from kiosk import card_cli, form_cli, qr_cli
 from kiosk.clock import SystemClock
 from kiosk.config import Settings
 from kiosk.context import open_database
@@ -62,6 +62,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     password.add_argument("--password-stdin", action="store_true")
     sub.add_parser("doctor", help="check every dependency and say what to fix")
     card_cli.add_parsers(sub)
+    qr_cli.add_parsers(sub)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int | None:
@@ -76,4 +77,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int | None:
         return admin_password(settings, args)
     if args.command == "card":
         return card_cli.run(args)
+    if args.command == "qr":
+        return qr_cli.run(args)
     return None

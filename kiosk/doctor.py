@@ -45,6 +45,7 @@ def check_packages() -> list[Check]:
         _package("PySide6", "PySide6"),
         _package("smartcard", "pyscard", blocking=False),
         _package("qrcode", "qrcode"),
+        _package("segno", "segno"),
         _package("reportlab", "reportlab"),
         _package("sqlalchemy", "SQLAlchemy"),
         _package("alembic", "alembic"),
