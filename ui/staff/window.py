@@ -293,7 +293,6 @@ class StaffWindow(QWidget):
         self.glyph_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.glyph_table.verticalHeader().hide()
         self.glyph_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.glyph_table.setMaximumHeight(150)
         box.addWidget(self.glyph_table)
         row = QHBoxLayout()
         self.glyph_state = _label()
@@ -590,12 +589,18 @@ class StaffWindow(QWidget):
                 self.glyph_table.setItem(row, column, item)
         self.glyph_table.resizeColumnsToContents()
         self.glyph_table.resizeRowsToContents()
+        rows = sum(self.glyph_table.rowHeight(r) for r in range(min(4, len(report.problems))))
+        header = self.glyph_table.horizontalHeader().sizeHint().height()
+        self.glyph_table.setFixedHeight(rows + header + 2 * self.glyph_table.frameWidth() + 2)
         if report.decision is None:
+            self.glyph_state.setProperty("role", "msg")
             self.glyph_state.setText(tr("staff_glyph_decide"))
         else:
+            self.glyph_state.setProperty("role", "info")
             self.glyph_state.setText(
                 tr(f"staff_glyph_decided_{report.decision.value}", staff=report.decided_by or "")
             )
+        self.glyph_state.style().polish(self.glyph_state)
         may_decide = mine or detail.status is Status.APPROVED
         fallback = self.glyph_buttons[GlyphPolicy.FALLBACK]
         fallback.setEnabled(may_decide and report.fallback_covers_all)
