@@ -48,15 +48,22 @@ class Run:
 
 
 def runs(text: str, family: str) -> tuple[Run, ...]:
+    cov = _coverage_of(family)
+    if cov is None or _plain(text, cov):
+        return (Run(family, text),)
     return _runs(text, family, _policy.get())
 
 
-@functools.lru_cache(maxsize=8192)
-def _runs(text: str, family: str, policy: GlyphPolicy) -> tuple[Run, ...]:
+@functools.cache
+def _coverage_of(family: str) -> Coverage | None:
     role = _ROLE_OF.get(family)
-    cov = coverage(role) if role else None
-    if cov is None or _plain(text, cov):
-        return (Run(family, text),)
+    return coverage(role) if role else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _runs(text: str, family: str, policy: GlyphPolicy) -> tuple[Run, ...]:
+    cov = _coverage_of(family)
+    assert cov is not None
     out: list[Run] = []
     fallback: Coverage | None = None
     if policy is GlyphPolicy.FALLBACK:
@@ -79,11 +86,14 @@ def _runs(text: str, family: str, policy: GlyphPolicy) -> tuple[Run, ...]:
 
 
 def _plain(text: str, cov: Coverage) -> bool:
-    chars = cov.chars
-    return _MARK_CHARS.search(text) is None and all(ord(ch) in chars for ch in text)
+    """No mark, selector or character the font lacks: the common case, tested in C."""
+    return cov.chars.issuperset(map(ord, text)) and _MARK_CHARS.search(text) is None
 
 
 def width(text: str, family: str, size: float) -> float:
+    cov = _coverage_of(family)
+    if cov is None or _plain(text, cov):
+        return float(stringWidth(text, family, size))
     return sum(
         BLANK_EM * size if run.blank else float(stringWidth(run.text, run.family, size))
         for run in runs(text, family)
