@@ -2,7 +2,9 @@
 
 `form render` fills a template from a card file (the JSON `card read --json` prints) and
 optional resident answers, and writes the PDF: exit 0 written; 1 invalid input or missing
-resident fields (without --draft); 4 a value does not fit its box (the field is named).
+resident fields (without --draft); 3 a character the fonts lack (外字), one
+``missing glyph U+XXXX in field NAME`` line each, unless --allow-missing-glyphs; 4 a value
+does not fit its box (the field is named). Nothing is written on 1, 3 or 4.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forms.model import Source, TemplateError, parse_template
 from forms.prefill import FilledValue, Provenance, prefill
@@ -22,7 +25,11 @@ from kiosk.context import open_database
 from kiosk.fee_table import FeeTable
 from kiosk.templates_repo import TemplateRepository, publish
 
+if TYPE_CHECKING:
+    from printing.document import PrintDocument
+
 EXIT_INVALID = 1
+EXIT_MISSING_GLYPHS = 3
 EXIT_DOES_NOT_FIT = 4
 
 
@@ -65,6 +72,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     render.add_argument("--fields", type=Path, help="JSON object: field id -> value")
     render.add_argument("--draft", action="store_true", help="render even if fields are missing")
     render.add_argument("--out", type=Path, required=True)
+    render.add_argument(
+        "--allow-missing-glyphs",
+        action="store_true",
+        help="print characters the fonts lack in IPAmj明朝 if installed, else as marked blanks",
+    )
 
 
 def _load_json(path: Path) -> Any:
@@ -184,6 +196,8 @@ def templates_export(settings: Settings, template_id: str) -> int:
 def form_render(settings: Settings, args: argparse.Namespace) -> int:
     from forms.fees import compute_fee
     from kiosk.print_service import document_for
+    from printing.document import GlyphPolicy
+    from printing.glyphs import find_missing
     from printing.render import ValueDoesNotFit, render_pdf_to_file
 
     try:
@@ -231,13 +245,26 @@ def form_render(settings: Settings, args: argparse.Namespace) -> int:
         ticket="DRAFT" if args.draft else "",
         reference=f"{day:%Y%m%d}-DRAFT",
     )
+    missing = find_missing(document)
+    for glyph in missing:
+        sys.stderr.write(glyph.cli_line() + "\n")
+    if missing and not args.allow_missing_glyphs:
+        return EXIT_MISSING_GLYPHS
+    if missing:
+        document = replace(document, glyph_policy=GlyphPolicy.FALLBACK)
     try:
         render_pdf_to_file(document, args.out)
     except ValueDoesNotFit as exc:
-        sys.stderr.write(f"value does not fit: field {exc.label}\n")
+        sys.stderr.write(f"value does not fit: field {_field_named(document, exc.label)}\n")
         return EXIT_DOES_NOT_FIT
     print(f"written: {args.out}")
     return 0
+
+
+def _field_named(document: PrintDocument, label: str) -> str:
+    """The field id of the row the renderer named by its label (the label if none)."""
+    ids = [r.field_id for s in document.sections for r in s.rows if r.label == label]
+    return f"{ids[0]} ({label})" if ids and ids[0] else label
 
 
 def fees_command(settings: Settings, args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from kiosk import audit
 from kiosk.applications import ApplicationService
 from kiosk.clock import Clock, today
 from kiosk.errors import IllegalTransition, NotFound, UserFacingError
+from kiosk.glyph_review import GlyphReview
 from kiosk.status import Status
 from kiosk.storage.db import Database
 from kiosk.storage.models import ApplicationRow, PrintJobRow
@@ -67,6 +68,7 @@ class PrintService:
         self._printer = printer
         self._clock = clock
         self._addressee = addressee
+        self.glyphs = GlyphReview(db, clock, self.build_document)
 
     def build_document(self, app_id: int) -> PrintDocument:
         detail = self._apps.detail(app_id)
@@ -91,6 +93,7 @@ class PrintService:
         Refused while another job for the same application is still on its way, so a
         second click (or a second clerk) cannot print it twice.
         """
+        self.glyphs.require_resolved(app_id)  # 外字 need a clerk's decision first
         now = self._clock.now()
         with self._db.write() as session:
             app = session.get(ApplicationRow, app_id, with_for_update=True)
@@ -164,7 +167,7 @@ class PrintService:
         if settled is not None:
             return settled
         try:
-            pdf = render_pdf(self.build_document(app_id))
+            pdf = render_pdf(self.glyphs.apply(app_id, self.build_document(app_id)))
             spooler_id = self._printer.submit(pdf, job_name=f"kiosk-job-{job_id}")
         except PrinterError as exc:
             self._record(job_id, staff, JobStatus.WAITING, error=exc.message_key)
@@ -254,11 +257,11 @@ def document_for(
             label = f.label["ja"]
             fields[f.id] = print_field(f, raw)
             if f.kind is FieldKind.SIGNATURE:
-                rows.append(PrintRow(label, "", kind="signature"))
+                rows.append(PrintRow(label, "", kind="signature", field_id=f.id))
             elif f.kind is FieldKind.CHECKBOX:
-                rows.append(PrintRow(label, "", kind="check", checked=raw == "1"))
+                rows.append(PrintRow(label, "", kind="check", checked=raw == "1", field_id=f.id))
             else:
-                rows.append(PrintRow(label, display_value(f, raw, "ja")))
+                rows.append(PrintRow(label, display_value(f, raw, "ja"), field_id=f.id))
         sections.append(PrintSection(section.title["ja"], tuple(rows)))
     slip = None
     if fee.total:

@@ -8,8 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from forms.layout import Layout
+
+
+class GlyphPolicy(StrEnum):
+    """How characters the fonts lack (外字) are printed; see printing/glyphs.py."""
+
+    #: not at all: rendering raises MissingGlyphs (no staff decision yet)
+    REFUSE = "refuse"
+    #: in IPAmj明朝 where it has the character, else as a marked blank
+    FALLBACK = "fallback"
+    #: as a marked blank box, for staff to write the character in by hand
+    BLANK = "blank"
 
 
 @dataclass(frozen=True)
@@ -21,6 +33,8 @@ class PrintRow:
     kind: str = "text"
     #: True when the value is checked (only for kind == "check")
     checked: bool = False
+    #: the template field it shows, so problems can name it ("" for fixed rows)
+    field_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,7 @@ class PrintDocument:
     reissue_note: str = ""
     footer: str = ""
     metadata_subject: str = field(default="申請書")
+    glyph_policy: GlyphPolicy = GlyphPolicy.REFUSE
     #: the template's print layout; None = the automatic table layout of ``sections``
     layout: Layout | None = None
     fields: Mapping[str, PrintField] = field(default_factory=dict)

@@ -17,9 +17,12 @@ from typing import Any
 GOTHIC = "gothic"
 MINCHO = "mincho"
 ROLES = (GOTHIC, MINCHO)
+#: IPAmj明朝 (the 戸籍 character set): drawn only for characters the two roles lack, and
+#: only after a clerk decided so; optional, so it is not one of ROLES
+FALLBACK = "fallback"
 
 #: reportlab font names; stable so the renderer can refer to them without a lookup
-FAMILIES = {GOTHIC: "KioskGothic", MINCHO: "KioskMincho"}
+FAMILIES = {GOTHIC: "KioskGothic", MINCHO: "KioskMincho", FALLBACK: "KioskFallbackMincho"}
 
 FONT_DIR_ENV = "KIOSK_FONT_DIR"
 REPO_FONT_DIR = Path(__file__).resolve().parent.parent / "resources" / "fonts"
@@ -28,6 +31,7 @@ REPO_FONT_DIR = Path(__file__).resolve().parent.parent / "resources" / "fonts"
 _FOLDER_NAMES = {
     GOTHIC: ("ipaexg.ttf", "BIZUDGothic-Regular.ttf", "BIZ-UDGothicR.ttc", "ipag.ttf"),
     MINCHO: ("ipaexm.ttf", "BIZUDMincho-Regular.ttf", "BIZ-UDMinchoM.ttc", "ipam.ttf"),
+    FALLBACK: ("ipamjm.ttf",),
 }
 _DEBIAN = {
     GOTHIC: (
@@ -40,16 +44,19 @@ _DEBIAN = {
         "/usr/share/fonts/truetype/ipaexfont-mincho/ipaexm.ttf",
         "/usr/share/fonts/truetype/fonts-japanese-mincho.ttf",
     ),
+    FALLBACK: ("/usr/share/fonts/truetype/ipamj/ipamjm.ttf",),  # Debian fonts-ipamj-mincho
 }
 _WINDOWS_NAMES = {
     GOTHIC: ("BIZ-UDGothicR.ttc", "msgothic.ttc"),
     MINCHO: ("BIZ-UDMinchoM.ttc", "msmincho.ttc"),
+    FALLBACK: ("ipamjm.ttf",),  # installed "for all users" from the IPA download
 }
 # Hiragino ships CFF outlines on many macOS versions, which reportlab cannot embed;
 # register_fonts skips such files and keeps looking.
 _MACOS = {
     GOTHIC: ("/System/Library/Fonts/ヒラギノ角ゴシック W3.ttc",),
     MINCHO: ("/System/Library/Fonts/ヒラギノ明朝 ProN.ttc",),
+    FALLBACK: (),
 }
 
 INSTALL_HINT = (
@@ -89,8 +96,8 @@ def _windows_font_dirs() -> Iterator[Path]:
 
 def candidate_paths(role: str) -> list[Path]:
     """Every path ``role`` may be loaded from, in search order (existing or not)."""
-    if role not in ROLES:
-        raise ValueError(f"unknown font role {role!r}; expected one of {ROLES}")
+    if role not in (*ROLES, FALLBACK):
+        raise ValueError(f"unknown font role {role!r}; expected one of {(*ROLES, FALLBACK)}")
     folders: list[Path] = []
     env_dir = os.environ.get(FONT_DIR_ENV)
     if env_dir:
@@ -142,10 +149,73 @@ def _register(role: str) -> FontInfo:
 def register_fonts() -> dict[str, FontInfo]:
     """Register both roles with reportlab once per process; later calls hit the cache."""
     with _lock:
+        _fix_astral_to_unicode()
         for role in ROLES:
             if role not in _registered:
                 _registered[role] = _register(role)
-        return dict(_registered)
+        return {role: _registered[role] for role in ROLES}
+
+
+_fallback_tried = False
+
+
+def register_fallback() -> FontInfo | None:
+    """Register IPAmj明朝 on first use (it is 46 MB); None when it is not installed."""
+    global _fallback_tried
+    with _lock:
+        if not _fallback_tried:
+            _fallback_tried = True
+            _fix_astral_to_unicode()
+            try:
+                _registered[FALLBACK] = _register(FALLBACK)
+            except FontMissing:
+                pass
+        return _registered.get(FALLBACK)
+
+
+def font_info(role: str) -> FontInfo | None:
+    """The registered font of ``role`` (the fallback only if installed)."""
+    return register_fallback() if role == FALLBACK else register_fonts()[role]
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """A ToUnicode CMap whose targets are UTF-16BE, as the PDF format requires: reportlab
+    writes a code point above U+FFFF as five hex digits, which text extraction rejects, so
+    a printed 𠮷 (U+20BB7) would not read back as itself."""
+
+    def utf16(code: int) -> str:
+        return chr(code).encode("utf-16-be", "surrogatepass").hex().upper()
+
+    return "\n".join(
+        [
+            "/CIDInit /ProcSet findresource begin",
+            "12 dict begin",
+            "begincmap",
+            f"/CIDSystemInfo << /Registry ({fontname}) /Ordering ({fontname}) /Supplement 0 >> def",
+            f"/CMapName /{fontname} def",
+            "/CMapType 2 def",
+            "1 begincodespacerange",
+            f"<00> <{len(subset) - 1:02X}>",
+            "endcodespacerange",
+            f"{len(subset)} beginbfchar",
+            *(f"<{i:02X}> <{utf16(code)}>" for i, code in enumerate(subset)),
+            "endbfchar",
+            "endcmap",
+            "CMapName currentdict /CMap defineresource pop",
+            "end",
+            "end",
+        ]
+    )
+
+
+def _fix_astral_to_unicode() -> None:
+    """Swap in ``_to_unicode_cmap`` while reportlab's own one mis-encodes astral characters
+    (checked on a probe, so a fixed reportlab keeps its own)."""
+    from reportlab.pdfbase import ttfonts
+
+    current = ttfonts.makeToUnicodeCMap
+    if current is not _to_unicode_cmap and "<20BB7>" in current("probe", [0x20BB7]):
+        ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
 def _char_map(role: str) -> dict[int, int]:

@@ -22,11 +22,12 @@ from typing import Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from printing import text_runs
 from printing.document import FeeSlip, PrintDocument, PrintRow, PrintSection
 from printing.fonts import FAMILIES, GOTHIC, MINCHO, register_fonts
+from printing.glyphs import MARKS, require_drawable
 from printing.qr import QUIET_ZONE, draw_qr, qr_matrix
 
 PAGE_W, PAGE_H = float(A4[0]), float(A4[1])
@@ -105,7 +106,7 @@ class Fitted:
 
 
 def _width(text: str, font: str, size: float) -> float:
-    return float(stringWidth(text, font, size))
+    return text_runs.width(text, font, size)
 
 
 def _sizes(high: float, low: float) -> Iterator[float]:
@@ -125,7 +126,8 @@ _NO_START = frozenset(
     "ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ…‥,.:;?!)]}"
 )
 _NO_END = frozenset("（［｛〔〈《「『【〘〖〝‘“([{")
-_TOKENS = re.compile(r"[!-~]+| +|.")  # ASCII words stay whole; any other char may break
+# ASCII words stay whole; any other character may break, but never before its marks
+_TOKENS = re.compile(rf"(?:[!-~]{MARKS}*)+| +|.{MARKS}*")
 
 
 def _tokens(paragraph: str, fits: Callable[[str], bool]) -> list[str]:
@@ -240,7 +242,7 @@ def _draw_line(
         c.setStrokeColorRGB(*color)
         c.setLineWidth(size * 0.035)
         t.setTextRenderMode(2)
-    t.textOut(text)
+    text_runs.draw(c, t, x, y, text, font, size)
     c.drawText(t)
     c.restoreState()
 
@@ -747,13 +749,14 @@ def _render_fixed(doc: PrintDocument) -> bytes:
 
 
 def render_pdf(doc: PrintDocument) -> bytes:
-    """The whole form as PDF bytes; raises ValueDoesNotFit or FontMissing.
+    """The whole form as PDF bytes; raises ValueDoesNotFit, MissingGlyphs or FontMissing.
 
     A template with a layout is drawn exactly as the layout says; one without gets the
     automatic table layout, which grows rows to fit and continues on further pages.
     """
     register_fonts()
-    with _render_lock:
+    require_drawable(doc)
+    with _render_lock, text_runs.drawing(doc.glyph_policy):
         if doc.layout is not None:
             return _render_fixed(doc)
         pages, footer = _plan(doc)

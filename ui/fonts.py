@@ -7,7 +7,7 @@ import logging
 
 from PySide6.QtGui import QFont, QFontDatabase
 
-from printing.fonts import find_font_file
+from printing.fonts import FALLBACK, find_font_file
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,23 @@ def register_ui_fonts() -> str:
         if role == "gothic" and families:
             family = families[0]
     return family
+
+
+_fallback_family: str | None = None
+
+
+def fallback_ui_family() -> str:
+    """IPAmj明朝's family for showing 外字 to staff, registered on first use (46 MB); ""
+    when it is not installed."""
+    global _fallback_family
+    if _fallback_family is None:
+        _fallback_family = ""
+        path = find_font_file(FALLBACK)
+        font_id = QFontDatabase.addApplicationFont(str(path)) if path is not None else -1
+        families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+        if families:
+            _fallback_family = families[0]
+    return _fallback_family
 
 
 def ui_font(family: str, pixel_size: int = 24) -> QFont:

@@ -256,6 +256,46 @@ def staff_part(t: Tour) -> None:
     t.shot(s, "staff-completed")
 
 
+def _submit_with_name(ctx: AppContext, name: str) -> str:
+    """An application as the resident flow would submit it, for a card holding ``name``."""
+    from forms.model import Source
+    from forms.prefill import FilledValue, Provenance, prefill
+
+    pk = next(p.pk for p in ctx.templates.active() if p.template.id == "juminhyo")
+    values = prefill(
+        ctx.templates.get(pk),
+        {
+            Source.CARD_NAME: name,
+            Source.CARD_ADDRESS: "長崎県松浦市志佐町里免３６５番地",
+            Source.CARD_BIRTH_DATE: "19580412",
+            Source.CARD_SEX: "2",
+            Source.SESSION_TODAY: ctx.clock.now().strftime("%Y%m%d"),
+        },
+    )
+    answers = {**ANSWERS, "copies": "1", "applicant_kana": "よしの はなこ"}
+    values |= {k: FilledValue(v, Provenance.RESIDENT) for k, v in answers.items()}
+    app_id = ctx.applications.create_draft(pk, "ja", values)
+    ticket, _n = ctx.applications.submit(app_id, values)
+    return ticket
+
+
+def glyph_part(t: Tour, ctx: AppContext) -> None:
+    """A name with 𠮷, which the IPAex fonts lack: the clerk sees it and decides."""
+    s = t.k.staff
+    ticket = _submit_with_name(ctx, "\U00020bb7野　花子")
+    t.wait(lambda: s.select_ticket(ticket), "the 外字 application in the queue")
+    t.wait(lambda: s.current is not None and s.current.ticket == ticket, "its detail")
+    t.click(s, "claim")
+    fallback = s.findChild(QPushButton, "glyph_fallback")
+    t.wait(lambda: fallback is not None and fallback.isEnabled(), "the 外字 decision buttons")
+    t.shot(s, "staff-glyph-problems")
+    t.click(s, "glyph_fallback")
+    t.wait(lambda: s.glyph_state.text().startswith("判断済み"), "the 外字 decision")
+    t.shot(s, "staff-glyph-decided")
+    t.click(s, "release")
+    t.wait(lambda: s.current is not None and s.current.status is Status.SUBMITTED, "release")
+
+
 ADMIN_PASSWORD = "tour-admin-password"
 
 
@@ -322,6 +362,7 @@ def run_tour(out: Path, *, data_dir: Path | None = None) -> int:
     try:
         resident_part(tour, reader, clock)
         staff_part(tour)
+        glyph_part(tour, ctx)
         admin_part(tour, ctx)
     finally:
         kiosk.shutdown()

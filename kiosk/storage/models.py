@@ -203,3 +203,22 @@ class AdminAccountRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GlyphDecisionRow(Base):
+    """A clerk's decision on how to print the characters the fonts lack (外字). Holds a hash
+    of the problems it was made for, never the characters: a later correction that changes
+    them leaves the decision behind. Every decision is a new row (and audited)."""
+
+    __tablename__ = "glyph_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    #: printing.document.GlyphPolicy: "fallback" (IPAmj明朝) or "blank" (handwritten)
+    decision: Mapped[str] = mapped_column(String(16))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    problem_count: Mapped[int] = mapped_column(Integer)
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -328,3 +328,29 @@ def test_fit_rules(fit: Fit, text: str, lines: int) -> None:
     assert "".join(fitted.lines) == text
     with pytest.raises(ValueError, match=r"do not fit|too short"):
         fit_in_box(text * 20, 300, 30, style, FAMILIES[MINCHO])
+
+
+def test_missing_glyphs_are_found_in_fixed_layout_values_parts_and_rows() -> None:
+    from printing.glyphs import find_missing
+
+    template = parse_template(raw_of("idou"))
+    values = {
+        "new_address": "𠮷野県松浦市志佐町",
+        "movers": encode_person_rows([{"name": "𠮷田　一", "birth_date": "19900105"}]),
+    }
+    doc = document_for(
+        template,
+        values,
+        fee=compute_fee(template, values, {}),
+        addressee="松浦市長　様",
+        day=date(2026, 12, 1),
+        ticket="A-001",
+        reference="20261201-A-001",
+    )
+    problems = find_missing(doc)
+    assert {(p.field, p.code) for p in problems} == {
+        ("new_address", "U+20BB7"),
+        ("movers", "U+20BB7"),
+    }
+    with pytest.raises(ValueError, match="missing glyph"):
+        render_pdf(doc)

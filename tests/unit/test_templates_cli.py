@@ -100,6 +100,56 @@ def test_form_render_draft_from_a_card_file(tmp_path: Path) -> None:
     assert "applicant_kana" in missing.stderr
 
 
+def render_card(
+    tmp_path: Path, card: dict[str, str], *extra: str
+) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "card.json"
+    path.write_text(json.dumps(card, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "form.pdf"
+    args = ("form", "render", "juminhyo", "--card", str(path), "--draft", "--out", str(out))
+    return run(tmp_path / "d", *args, *extra)
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_form_render_exits_3_on_a_character_the_fonts_lack(tmp_path: Path) -> None:
+    card = {**CARD, "name": "\U00020bb7野　花子"}  # 𠮷: not in IPAex
+    refused = render_card(tmp_path, card)
+    assert refused.returncode == 3
+    assert refused.stderr.splitlines() == ["missing glyph U+20BB7 in field applicant_name"]
+    assert not (tmp_path / "form.pdf").exists()
+    allowed = render_card(tmp_path, card, "--allow-missing-glyphs")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "missing glyph U+20BB7 in field applicant_name" in allowed.stderr
+    assert "\U00020bb7野" in pdf_text(tmp_path / "form.pdf")  # drawn in IPAmj明朝
+
+
+def test_form_render_names_every_missing_glyph_and_its_field(tmp_path: Path) -> None:
+    card = {**CARD, "name": "\ue000田　花子", "address": "長崎県松浦市葛\U000e0100町"}
+    refused = render_card(tmp_path, card)
+    assert refused.returncode == 3
+    assert refused.stderr.splitlines() == [
+        "missing glyph U+E000 in field applicant_name",
+        "missing glyph U+E0100 in field applicant_address",
+    ]
+    allowed = render_card(tmp_path, card, "--allow-missing-glyphs")
+    assert allowed.returncode == 0  # as marked blanks: IPAmj明朝 cannot draw these either
+    text = pdf_text(tmp_path / "form.pdf")
+    assert "田 花子" in text
+    assert "\ue000" not in text
+
+
+def test_form_render_exits_4_naming_the_field_that_does_not_fit(tmp_path: Path) -> None:
+    result = render_card(tmp_path, {**CARD, "address": "長崎県松浦市" * 200})
+    assert result.returncode == 4
+    assert "value does not fit: field applicant_address" in result.stderr
+    assert not (tmp_path / "form.pdf").exists()
+
+
 def test_an_application_keeps_the_version_it_was_made_with(ctx: AppContext) -> None:
     old_pk = next(p.pk for p in ctx.templates.active() if p.template.id == "inkan")
     values = {"applicant_name": FilledValue("髙﨑　花子", Provenance.CARD)}

@@ -40,12 +40,16 @@ from forms.prefill import changed_from_prefill
 from kiosk.applications import ApplicationDetail, QueueItem
 from kiosk.context import AppContext
 from kiosk.errors import message_of
+from kiosk.glyph_review import GlyphReport
 from kiosk.i18n import tr
 from kiosk.payment_service import PaymentView
 from kiosk.print_service import JobStatus, PrintOutcome
 from kiosk.resident_flow import ResidentFlow, ResidentView
 from kiosk.runner import Runner
 from kiosk.status import Status
+from printing.document import GlyphPolicy
+from printing.glyphs import Reason
+from ui.fonts import fallback_ui_family
 from ui.staff.persons_editor import PersonsEditor
 from ui.widgets import QrWidget
 
@@ -102,6 +106,7 @@ class StaffWindow(QWidget):
         self.current: ApplicationDetail | None = None
         self.payment: PaymentView | None = None
         self.job: PrintOutcome | None = None
+        self.glyphs: GlyphReport | None = None
         #: bumped at every sign-in and sign-out: answers for an earlier session are dropped
         self._session_no = 0
         self._polling_payments = False
@@ -194,6 +199,7 @@ class StaffWindow(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         rbox.addWidget(self.table, 1)
+        rbox.addWidget(self._build_glyph_panel())
         self.fee_line = _label()
         self.fee_line.setObjectName("fee_line")
         rbox.addWidget(self.fee_line)
@@ -278,6 +284,42 @@ class StaffWindow(QWidget):
         split.setSizes([320, 900])
         self._show_detail(None)
         return split
+
+    def _build_glyph_panel(self) -> QWidget:
+        """外字: what the fonts lack, where, and the clerk's two ways of printing it."""
+        self.glyph_panel = QFrame()
+        self.glyph_panel.setObjectName("glyph_panel")
+        box = QVBoxLayout(self.glyph_panel)
+        box.setContentsMargins(0, 4, 0, 4)
+        box.addWidget(_label(tr("staff_glyphs_title"), "msg"))
+        self.glyph_table = QTableWidget(0, 5)
+        self.glyph_table.setObjectName("glyph_table")
+        self.glyph_table.setHorizontalHeaderLabels(["項目", "位置", "文字コード", "文字", "理由"])
+        self.glyph_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.glyph_table.verticalHeader().hide()
+        self.glyph_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        box.addWidget(self.glyph_table)
+        row = QHBoxLayout()
+        self.glyph_state = _label()
+        self.glyph_state.setObjectName("glyph_state")
+        row.addWidget(self.glyph_state, 1)
+        self.glyph_buttons = {
+            GlyphPolicy.FALLBACK: _btn(
+                tr("staff_glyph_fallback"),
+                "glyph_fallback",
+                lambda: self.decide_glyphs(GlyphPolicy.FALLBACK),
+            ),
+            GlyphPolicy.BLANK: _btn(
+                tr("staff_glyph_blank"),
+                "glyph_blank",
+                lambda: self.decide_glyphs(GlyphPolicy.BLANK),
+            ),
+        }
+        for b in self.glyph_buttons.values():
+            row.addWidget(b)
+        box.addLayout(row)
+        self.glyph_panel.hide()
+        return self.glyph_panel
 
     # --- background helper -------------------------------------------------------------
     def _submit(
@@ -415,11 +457,14 @@ class StaffWindow(QWidget):
         return False
 
     def load(self, app_id: int) -> None:
-        def everything() -> tuple[ApplicationDetail, PaymentView | None, PrintOutcome | None]:
+        def everything() -> tuple[
+            ApplicationDetail, PaymentView | None, PrintOutcome | None, GlyphReport
+        ]:
             return (
                 self.ctx.applications.detail(app_id),
                 self.ctx.payments.current(app_id),
                 self.ctx.printing.latest_job(app_id),
+                self.ctx.printing.glyphs.report(app_id),
             )
 
         self._submit("db", everything, lambda r: self._show_detail(*r))
@@ -430,6 +475,7 @@ class StaffWindow(QWidget):
         detail: ApplicationDetail | None,
         payment: PaymentView | None = None,
         job: PrintOutcome | None = None,
+        glyphs: GlyphReport | None = None,
     ) -> None:
         same = detail is not None and self.current is not None and self.current.id == detail.id
         if not same:  # text typed for one application must never land on another
@@ -437,6 +483,7 @@ class StaffWindow(QWidget):
                 field.clear()
             self.message.setText("")
         self.job = job
+        self.glyphs = glyphs
         # a refresh of the same application must not undo the clerk's 本人確認 tick
         keep_identity = same and self.identity.isChecked()
         editing = self.correct_field.currentData() if same else None
@@ -448,6 +495,7 @@ class StaffWindow(QWidget):
         self.correct_panel.hide()
         self.reject_reason.hide()
         self.qr_panel.hide()
+        self.glyph_panel.hide()
         self.identity.setEnabled(False)
         if detail is None:
             self.heading.setText(tr("staff_select"))
@@ -496,6 +544,8 @@ class StaffWindow(QWidget):
         a["take_over"].setEnabled(detail.status is Status.IN_REVIEW and not mine)
         for name in ("release", "reject", "approve"):
             a[name].setEnabled(mine)
+        if glyphs is not None and not glyphs.resolved:
+            a["approve"].setEnabled(False)  # 外字 first: nothing prints before the decision
         job_idle = job is None or job.status in (JobStatus.WAITING, JobStatus.CANCELLED)
         a["retry"].setEnabled(detail.status is Status.APPROVED and job_idle)
         qr_open = payment is not None and payment.status is OrderStatus.OPEN
@@ -515,6 +565,67 @@ class StaffWindow(QWidget):
         )
         self._show_job(detail, job)
         self._show_payment(detail, payment)
+        self._show_glyphs(detail, glyphs, mine)
+
+    def _show_glyphs(
+        self, detail: ApplicationDetail, report: GlyphReport | None, mine: bool
+    ) -> None:
+        if report is None or not report.problems:
+            return
+        family = fallback_ui_family()
+        self.glyph_table.setRowCount(0)
+        for p in report.problems:
+            row = self.glyph_table.rowCount()
+            self.glyph_table.insertRow(row)
+            shown = QTableWidgetItem(p.cluster)
+            if family and (p.fallback or p.reason is not Reason.NOT_IN_FONT):
+                font = shown.font()
+                font.setFamily(family)
+                font.setPixelSize(22)
+                shown.setFont(font)
+            else:
+                shown = QTableWidgetItem(tr("staff_glyph_no_font"))
+            cells = (
+                QTableWidgetItem(p.label),
+                QTableWidgetItem(tr("staff_glyph_position", n=p.index + 1)),
+                QTableWidgetItem(p.code),
+                shown,
+                QTableWidgetItem(tr(f"staff_glyph_reason_{p.reason.value}")),
+            )
+            for column, item in enumerate(cells):
+                self.glyph_table.setItem(row, column, item)
+        self.glyph_table.resizeColumnsToContents()
+        self.glyph_table.resizeRowsToContents()
+        rows = sum(self.glyph_table.rowHeight(r) for r in range(min(4, len(report.problems))))
+        header = self.glyph_table.horizontalHeader().sizeHint().height()
+        self.glyph_table.setFixedHeight(rows + header + 2 * self.glyph_table.frameWidth() + 2)
+        if report.decision is None:
+            self.glyph_state.setProperty("role", "msg")
+            self.glyph_state.setText(tr("staff_glyph_decide"))
+        else:
+            self.glyph_state.setProperty("role", "info")
+            self.glyph_state.setText(
+                tr(f"staff_glyph_decided_{report.decision.value}", staff=report.decided_by or "")
+            )
+        self.glyph_state.style().polish(self.glyph_state)
+        may_decide = mine or detail.status is Status.APPROVED
+        fallback = self.glyph_buttons[GlyphPolicy.FALLBACK]
+        fallback.setEnabled(may_decide and report.fallback_covers_all)
+        fallback.setToolTip("" if report.fallback_covers_all else tr("staff_glyph_no_fallback"))
+        self.glyph_buttons[GlyphPolicy.BLANK].setEnabled(may_decide)
+        self.glyph_panel.show()
+
+    def decide_glyphs(self, decision: GlyphPolicy) -> None:
+        app_id, staff = self._app_id(), self.staff_id
+        report = self.glyphs
+        if report is None:
+            return
+        seen = report.fingerprint  # the problems on screen, not whatever is stored by now
+
+        def work() -> GlyphReport:
+            return self.ctx.printing.glyphs.decide(app_id, staff, decision, seen)
+
+        self._run("db", work, self._reload)
 
     def _show_job(self, detail: ApplicationDetail, job: PrintOutcome | None) -> None:
         if detail.status is not Status.APPROVED or job is None:
@@ -624,6 +735,7 @@ class StaffWindow(QWidget):
         confirmed = self.identity.isChecked()
 
         def work() -> PrintOutcome:
+            self.ctx.printing.glyphs.require_resolved(app_id)  # never approved, then stuck
             self.ctx.applications.approve(app_id, staff, identity_confirmed=confirmed)
             return self.ctx.printing.print_application(app_id, staff)
 
