@@ -49,7 +49,9 @@ class PaymentProvider(Protocol):
         resident paid a moment before)."""
         ...
 
-    def refund(self, provider_order_id: str, *, amount_yen: int, idempotency_key: str) -> OrderStatus:
+    def refund(
+        self, provider_order_id: str, *, amount_yen: int, idempotency_key: str
+    ) -> OrderStatus:
         """Give a paid order's money back; REFUNDED once done. Raises PaymentError where
         ``supports_refund`` is False."""
         ...

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -82,9 +81,11 @@ class HttpPaymentProvider:
         if key is not None:
             headers["Idempotency-Key"] = key
         data = json.dumps(body or {}).encode() if method == "POST" else None
-        request = urllib.request.Request(self._base + path, data=data, method=method, headers=headers)
+        request = urllib.request.Request(
+            self._base + path, data=data, method=method, headers=headers
+        )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 raw = response.read(64 * 1024)
         except urllib.error.HTTPError as exc:
             exc.close()
@@ -95,7 +96,7 @@ class HttpPaymentProvider:
             if exc.code == 409:
                 raise PaymentRejected() from None
             raise PaymentError() from None
-        except (TimeoutError, socket.timeout, ConnectionError) as exc:
+        except (TimeoutError, ConnectionError) as exc:
             raise _Retry(type(exc).__name__) from None
         except urllib.error.URLError as exc:
             raise _Retry(type(exc.reason).__name__) from None
@@ -151,7 +152,7 @@ class HttpPaymentProvider:
     @staticmethod
     def _status(answer: dict[str, Any]) -> OrderStatus:
         try:
-            return OrderStatus(answer.get("status"))
+            return OrderStatus(str(answer.get("status")))
         except ValueError:
             raise PaymentError() from None
 
@@ -167,7 +168,9 @@ class HttpPaymentProvider:
     def cancel(self, provider_order_id: str) -> OrderStatus:
         return self._status(self._call("POST", self._path(provider_order_id, "/cancel")))
 
-    def refund(self, provider_order_id: str, *, amount_yen: int, idempotency_key: str) -> OrderStatus:
+    def refund(
+        self, provider_order_id: str, *, amount_yen: int, idempotency_key: str
+    ) -> OrderStatus:
         answer = self._call(
             "POST",
             self._path(provider_order_id, "/refund"),

@@ -17,7 +17,8 @@ from devices.errors import PaymentError, RefundNotSupported
 from devices.payment import OrderStatus, ProviderOrder
 
 JPQR_GUID = "jp.or.paymentsjapan"
-#: the JPQR ID (統一店舗識別コード) as configured: 13-4-6-6 digits, e.g. 0000000000001-0001-000001-000001
+#: the JPQR ID (統一店舗識別コード) as configured: 13-4-6-6 digits,
+#: e.g. 0000000000001-0001-000001-000001
 _MERCHANT_ID = re.compile(r"^(\d{13})-(\d{4})-(\d{6})-(\d{6})$")
 _ANS = re.compile(r"^[\x20-\x7e]+$")
 
@@ -48,8 +49,9 @@ class LocalJpqrProvider:
             raise ValueError("jpqr_merchant_name: ASCII, at most 25 characters (EMV tag 59)")
         if not (_ANS.match(merchant_city) and len(merchant_city) <= 15):
             raise ValueError("jpqr_merchant_city: ASCII, at most 15 characters (EMV tag 60)")
-        self._account = (("00", JPQR_GUID),) + tuple(
-            (f"{i:02d}", part) for i, part in enumerate(match.groups(), start=1)
+        self._account = (
+            ("00", JPQR_GUID),
+            *((f"{i:02d}", part) for i, part in enumerate(match.groups(), start=1)),
         )
         self._merchant = (merchant_name, merchant_city)
         self._mcc = mcc
@@ -76,7 +78,9 @@ class LocalJpqrProvider:
     def cancel(self, provider_order_id: str) -> OrderStatus:
         return OrderStatus.CANCELLED  # the code just stops being shown; nothing to tell
 
-    def refund(self, provider_order_id: str, *, amount_yen: int, idempotency_key: str) -> OrderStatus:
+    def refund(
+        self, provider_order_id: str, *, amount_yen: int, idempotency_key: str
+    ) -> OrderStatus:
         raise RefundNotSupported()
 
     def close(self) -> None:

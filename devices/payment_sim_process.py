@@ -97,14 +97,18 @@ class SimServerProcess:
         )
         if method == "POST" and data is None:
             request.data = b"{}"
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read())
 
     def fault(self, op: str, kind: str, *, count: int = 1, hang_s: float = 5.0) -> None:
-        self.admin("POST", "/_sim/faults", {"op": op, "kind": kind, "count": count, "hang_s": hang_s})
+        self.admin(
+            "POST", "/_sim/faults", {"op": op, "kind": kind, "count": count, "hang_s": hang_s}
+        )
 
     def complete(self, reference: str, *, late: bool = False) -> str:
-        return str(self.admin("POST", f"/_sim/orders/{reference}/complete", {"late": late})["status"])
+        return str(
+            self.admin("POST", f"/_sim/orders/{reference}/complete", {"late": late})["status"]
+        )
 
     def orders(self) -> list[dict[str, Any]]:
         return list(self.admin("GET", "/_sim/orders")["orders"])

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from devices.errors import PaymentError, PaymentRejected
-from devices.payment_simulated import SimulatedPaymentProvider, SimOrder, UnknownOrder
+from devices.payment_simulated import SimOrder, SimulatedPaymentProvider, UnknownOrder
 
 KEY_ENV = "KIOSK_PAYMENT_SIM_KEY"
 OPS = ("create", "status", "cancel", "refund")
@@ -116,7 +116,7 @@ class Handler(BaseHTTPRequestHandler):
     service: SimService  # set on the subclass made by make_server
 
     # --- plumbing ----------------------------------------------------------------------
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the kiosk's logs hold what matters; no request lines on stderr
 
     def _send(self, status: int, body: dict[str, Any]) -> None:
@@ -153,10 +153,10 @@ class Handler(BaseHTTPRequestHandler):
             raise BadRequest("Idempotency-Key required")
         return key
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib API
+    def do_GET(self) -> None:
         self._dispatch("GET")
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib API
+    def do_POST(self) -> None:
         self._dispatch("POST")
 
     def _dispatch(self, method: str) -> None:
@@ -199,8 +199,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = self._body() if method == "POST" else {}
         if op == "create":
-            amount, reference, fee_code = body.get("amount"), body.get("reference"), body.get(
-                "fee_code"
+            amount, reference, fee_code = (
+                body.get("amount"),
+                body.get("reference"),
+                body.get("fee_code"),
             )
             if not (isinstance(amount, int) and not isinstance(amount, bool) and amount > 0):
                 raise BadRequest("amount must be a positive integer (yen)")
@@ -245,7 +247,9 @@ class Handler(BaseHTTPRequestHandler):
         elif method == "GET" and self.path == "/_sim/orders":
             self._send(HTTPStatus.OK, {"orders": [_order_json(o) for o in p.orders()]})
         elif method == "GET" and self.path == "/_sim/stats":
-            self._send(HTTPStatus.OK, {"calls": dict(self.service.calls), "orders": len(p.orders())})
+            self._send(
+                HTTPStatus.OK, {"calls": dict(self.service.calls), "orders": len(p.orders())}
+            )
         elif method == "POST" and self.path == "/_sim/faults":
             body = self._body()
             op, kind = body.get("op", "any"), body.get("kind")
@@ -308,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         tmp.write_text(str(port), encoding="ascii")
         tmp.replace(args.port_file)  # the parent never reads half a number
     else:
-        print(json.dumps({"port": port}), flush=True)
+        sys.stdout.write(json.dumps({"port": port}) + "\n")
+        sys.stdout.flush()
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

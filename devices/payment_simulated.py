@@ -115,7 +115,9 @@ class SimulatedPaymentProvider:
                 entry.status = OrderStatus.CANCELLED
             return entry.status
 
-    def refund(self, provider_order_id: str, *, amount_yen: int, idempotency_key: str) -> OrderStatus:
+    def refund(
+        self, provider_order_id: str, *, amount_yen: int, idempotency_key: str
+    ) -> OrderStatus:
         with self._lock:
             entry = self._entry(provider_order_id)
             self._advance(entry)
