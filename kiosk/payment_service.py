@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,6 +42,12 @@ POLL_MAX_S = 10.0
 POLL_GROWTH = 1.5
 #: after a failed poll: wait longer each time, up to this
 POLL_ERROR_MAX_S = 30.0
+#: a code withdrawn (cancelled, expired) this recently may still be paid by a payment
+#: that was already on its way: it is asked about again every LATE_POLL_S
+LATE_WINDOW_S = 30 * 60
+LATE_POLL_S = 15.0
+#: ``refund_method`` of a paid order whose money must go back (e.g. paid twice)
+NEEDS_REFUND = "pending"
 
 
 class AmountMismatch(UserFacingError):
@@ -72,13 +78,17 @@ class PaymentView:
     provider: str = ""
     refund_method: str | None = None
 
+    @property
+    def needs_refund(self) -> bool:
+        return self.status is OrderStatus.PAID and self.refund_method == NEEDS_REFUND
+
     def seconds_left(self, now: datetime) -> int | None:
         """Whole seconds until the code expires (0 once it has); None without expiry."""
         if self.expires_at is None or self.status is not OrderStatus.OPEN:
             return None
         expires = self.expires_at
-        if expires.tzinfo is None:  # SQLite returns naive UTC datetimes
-            expires = expires.replace(tzinfo=UTC)
+        if expires.tzinfo is None:  # SQLite returns naive datetimes, stored in the clock's zone
+            now = now.replace(tzinfo=None)
         return max(0, int((expires - now).total_seconds()))
 
 
@@ -121,6 +131,7 @@ class PaymentService:
         self._provider = provider
         self._clock = clock
         self._schedule: dict[int, _Schedule] = {}
+        self._late_next_at = 0.0
         #: True while the last poll round could not reach the provider
         self.unreachable = False
 
@@ -150,6 +161,20 @@ class PaymentService:
                 .order_by(PaymentOrderRow.id.desc())
             ).first()
             return _view(row) if row else None
+
+    def needs_refund(self, app_id: int) -> bool:
+        """Money that must go back: paid twice, or paid for a cancelled application."""
+        with self._db.read() as session:
+            return (
+                session.scalars(
+                    select(PaymentOrderRow.id).where(
+                        PaymentOrderRow.application_id == app_id,
+                        PaymentOrderRow.status == OrderStatus.PAID.value,
+                        PaymentOrderRow.refund_method == NEEDS_REFUND,
+                    )
+                ).first()
+                is not None
+            )
 
     def has_open_order(self, app_id: int) -> bool:
         with self._db.read() as session:
@@ -257,7 +282,8 @@ class PaymentService:
             assert stored is not None
             stored.provider_order_id = created.provider_order_id
             stored.qr_content = created.qr_content
-            stored.expires_at = created.expires_at
+            # in the clock's zone, like every other time stored (SQLite keeps no offset)
+            stored.expires_at = created.expires_at.astimezone(self._clock.now().tzinfo)
             app = session.get(ApplicationRow, app_id, with_for_update=True)
             if app is not None and app.status == Status.PRINTED.value:
                 self._apps.transition_in(session, app_id, Status.AWAITING_PAYMENT, staff)
@@ -310,6 +336,7 @@ class PaymentService:
             if app is not None and app.status == Status.AWAITING_PAYMENT.value:
                 self._apps.transition_in(session, order.application_id, Status.PAID, actor)
             else:  # money arrived for an application that no longer expects it
+                order.refund_method = NEEDS_REFUND
                 self._audit(session, actor, "payment_needs_refund", order.id, amount=order.amount)
         self._audit(session, actor, f"payment_{status.value}", order.id)
         self._schedule.pop(order.id, None)
@@ -368,12 +395,13 @@ class PaymentService:
 
     def _poll_some(self, due_only: bool) -> list[int]:
         changed: list[int] = []
-        failed = False
+        failed = asked = False
         now = self._clock.monotonic()
         for order_id, app_id in self._open_app_ids():
             plan = self._schedule.setdefault(order_id, _Schedule(now, POLL_FIRST_S))
             if due_only and now < plan.next_at:
                 continue
+            asked = True
             try:
                 view = self.poll(app_id)
             except PaymentError as exc:
@@ -387,7 +415,58 @@ class PaymentService:
             elif order_id in self._schedule:
                 plan.interval = min(plan.interval * POLL_GROWTH, POLL_MAX_S)
                 plan.next_at = now + plan.interval
-        self.unreachable = failed
+        changed += self._check_late(due_only)
+        if asked:  # a round in which nothing was due says nothing about the provider
+            self.unreachable = failed
+        return changed
+
+    def _check_late(self, due_only: bool) -> list[int]:
+        """A payment already on its way when its code was withdrawn lands anyway: the
+        application is paid by it if it still waits, otherwise it is flagged for refund."""
+        if not self._provider.can_query_status:
+            return []
+        now = self._clock.monotonic()
+        if due_only and now < self._late_next_at:
+            return []
+        self._late_next_at = now + LATE_POLL_S
+        since = self._clock.now() - timedelta(seconds=LATE_WINDOW_S)
+        with self._db.read() as session:
+            late = [
+                (row.id, row.application_id, row.provider_order_id)
+                for row in session.scalars(
+                    select(PaymentOrderRow).where(
+                        PaymentOrderRow.status.in_(
+                            (OrderStatus.CANCELLED.value, OrderStatus.EXPIRED.value)
+                        ),
+                        PaymentOrderRow.provider == self._provider.name,
+                        PaymentOrderRow.provider_order_id.is_not(None),
+                        PaymentOrderRow.created_at >= since,
+                    )
+                )
+            ]
+        changed = []
+        for order_id, app_id, provider_id in late:
+            assert provider_id is not None
+            try:
+                status = self._provider.get_status(provider_id)
+            except PaymentError:
+                continue
+            if status is not OrderStatus.PAID:
+                continue
+            with self._db.write() as session:
+                order = session.get(PaymentOrderRow, order_id)
+                if order is None or order.status == OrderStatus.PAID.value:
+                    continue
+                newer_open = self._open_order(session, app_id) is not None
+                # this payment counts; a newer code still out is withdrawn below
+                self._audit(session, f"provider:{order.provider}", "payment_late", order.id)
+                self._settle(session, order, OrderStatus.PAID)
+            if newer_open:
+                try:
+                    self.cancel_order(app_id, "system")
+                except PaymentError:
+                    pass  # asked again in the next round
+            changed.append(app_id)
         return changed
 
     def poll_due(self) -> list[int]:
@@ -468,16 +547,24 @@ class PaymentService:
             app = session.get(ApplicationRow, app_id, with_for_update=True)
             if app is None:
                 raise NotFound()
-            order = session.scalars(
-                select(PaymentOrderRow)
-                .where(
-                    PaymentOrderRow.application_id == app_id,
-                    PaymentOrderRow.status == OrderStatus.PAID.value,
+            paid = list(
+                session.scalars(
+                    select(PaymentOrderRow)
+                    .where(
+                        PaymentOrderRow.application_id == app_id,
+                        PaymentOrderRow.status == OrderStatus.PAID.value,
+                    )
+                    .order_by(PaymentOrderRow.id.desc())
                 )
-                .order_by(PaymentOrderRow.id.desc())
-            ).first()
-            if order is None or app.status not in (Status.PAID.value, Status.CANCELLED.value):
+            )
+            # money paid twice (or for a cancelled application) goes back first; otherwise
+            # the one payment of a paid application, which is then cancelled
+            flagged = [o for o in paid if o.refund_method == NEEDS_REFUND]
+            order = flagged[0] if flagged else (paid[0] if paid else None)
+            refundable = app.status in (Status.PAID.value, Status.CANCELLED.value) or flagged
+            if order is None or not refundable:
                 raise NothingToRefund()
+            cancels_application = not flagged and app.status == Status.PAID.value
             by_provider = (
                 order.method == "cashless"
                 and order.provider == self._provider.name
@@ -509,8 +596,7 @@ class PaymentService:
                 session, staff, "payment_refunded", order.id,
                 amount=order.amount, refund_method=order.refund_method,
             )  # fmt: skip
-            app = session.get(ApplicationRow, app_id, with_for_update=True)
-            if app is not None and app.status == Status.PAID.value:
+            if cancels_application:
                 self._apps.transition_in(session, app_id, Status.CANCELLED, staff)
             return _view(order)
 
