@@ -51,7 +51,7 @@ class PaymentPage(QWidget):
         done = QWidget()
         dbox = QVBoxLayout(done)
         dbox.addStretch(1)
-        self.done = label(role="ticket", align=CENTER)
+        self.done = label(role="title", align=CENTER)
         self.done.setObjectName("pay_done")
         self.done_sub = label(role="subtitle", align=CENTER)
         dbox.addWidget(self.done)
