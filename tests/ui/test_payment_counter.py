@@ -23,6 +23,7 @@ from kiosk.clock import JST, FakeClock
 from kiosk.config import Settings
 from kiosk.context import build_context
 from kiosk.counter_display import PAID_SHOWN_S
+from kiosk.payment_service import POLL_MAX_S
 from kiosk.resident_flow import Screen
 from kiosk.status import Status
 from kiosk.storage.models import AuditEventRow, PaymentOrderRow
@@ -95,6 +96,7 @@ def test_the_qr_is_shown_to_the_resident_and_paid_without_typing(
     (order,) = sim.orders()
     assert (order["amount"], order["status"]) == (600, "open")
     sim.complete(order["reference"])  # the resident pays with the phone
+    clock.advance(POLL_MAX_S)  # the next poll is due
     qtbot.waitUntil(lambda: s.current is not None and s.current.status is Status.PAID, timeout=8000)
     assert "支払い済み" in s.message.text()
     qtbot.waitUntil(lambda: page.done.text() == "お支払いが完了しました", timeout=3000)
