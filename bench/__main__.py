@@ -6,6 +6,8 @@
   submit, claim, approve, print to PDF, cashless payment, complete) through the real
   services and the resident state machine, without a screen.
 - render_pdf_ms: rendering one completed form to PDF.
+- payment_http_service: the simulated provider's loopback HTTP service (bench/payment.py):
+  its start-up and one create / status round trip through the HTTP adapter.
 - card_read_pcscd_vpcd: reading the card through the real pcscd, vpcd and the virtual card
   (bench/card.py), beside the raw APDU replay, with the APDU count.
 - payment_qr: EMV/JPQR payload encodes and decodes per second, and PNG QR symbols per
@@ -155,6 +157,9 @@ def main() -> int:
     }
     figures.update(bench_flow(int(os.environ.get("BENCH_APPLICATIONS", "30"))))
     from bench.card import bench_card
+    from bench.payment import bench_payment
+
+    figures["payment_http_service"] = bench_payment(int(os.environ.get("BENCH_PAYMENT_RUNS", "50")))
 
     figures["card_read_pcscd_vpcd"] = bench_card(int(os.environ.get("BENCH_CARD_RUNS", "30")))
     from bench.qr import bench_qr

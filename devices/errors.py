@@ -100,3 +100,21 @@ class PaymentError(DeviceError):
 
 class PaymentUnavailable(PaymentError):
     message_key = "payment_unavailable"
+
+
+class PaymentRejected(PaymentError):
+    """The provider refused the request (e.g. a repeated key with a different amount)."""
+
+    message_key = "payment_rejected"
+
+
+class RefundNotSupported(PaymentError):
+    """This provider cannot give money back: the clerk refunds by hand."""
+
+    message_key = "refund_manual"
+
+
+class PaymentCredentialMissing(PaymentError):
+    """No API key for the provider in the OS keyring (or no usable keyring): fail closed."""
+
+    message_key = "payment_credential_missing"

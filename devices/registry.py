@@ -10,7 +10,6 @@ from typing import TypeVar
 from devices.card import CardReader
 from devices.card_simulated import SimulatedCardReader, demo_card
 from devices.payment import PaymentProvider
-from devices.payment_simulated import SimulatedPaymentProvider
 from devices.printer import Printer
 from devices.printer_folder import FolderPrinter, SimulatedPrinter
 
@@ -23,6 +22,7 @@ class Devices:
 
     def close(self) -> None:
         self.card_reader.close()
+        self.payment.close()
 
 
 _T = TypeVar("_T")
@@ -56,14 +56,76 @@ def _pick(table: dict[str, _T], name: str, role: str) -> _T:
         raise UnknownAdapter(f"unknown {role} adapter {name!r}; known: {known}") from None
 
 
-def build_devices(
-    *, card_reader: str, printer: str, payment: str, print_dir: Path, payment_delay_s: float
-) -> Devices:
-    providers: dict[str, Callable[[], PaymentProvider]] = {
-        "simulated": lambda: SimulatedPaymentProvider(delay_s=payment_delay_s),
-    }
-    return Devices(
-        card_reader=_pick(CARD_READERS, card_reader, "card reader")(),
-        printer=_pick(PRINTERS, printer, "printer")(print_dir),
-        payment=_pick(providers, payment, "payment")(),
+@dataclass(frozen=True)
+class PaymentConfig:
+    """What the payment adapters need from the settings (no credentials: those come
+    from the OS keyring)."""
+
+    name: str = "simulated"
+    #: the simulated provider pays this many seconds after the order (None: never)
+    simulated_delay_s: float | None = 4.0
+    qr_ttl_s: float = 300.0
+    url: str = ""
+    timeout_s: float = 3.0
+    jpqr_merchant_id: str = ""
+    jpqr_merchant_name: str = ""
+    jpqr_merchant_city: str = ""
+    log_dir: Path | None = None
+
+
+def _simulated_service(config: PaymentConfig) -> PaymentProvider:
+    """The simulated provider as a separate HTTP service on loopback, reached through the
+    same HTTP adapter a real provider uses; stopped when the devices close."""
+    from devices.payment_http import HttpPaymentProvider
+    from devices.payment_sim_process import SimServerProcess
+
+    log_file = config.log_dir / "payment-sim.log" if config.log_dir else None
+    server = SimServerProcess(
+        delay_s=config.simulated_delay_s, ttl_s=config.qr_ttl_s, log_file=log_file
+    ).start()
+    key = server.api_key  # a one-run key made for the child; a real provider's is in the keyring
+    return HttpPaymentProvider(
+        server.url, lambda: key, name="simulated", timeout_s=config.timeout_s, on_close=server.stop
     )
+
+
+def _http_provider(config: PaymentConfig) -> PaymentProvider:
+    from devices.credentials import api_key_from_keyring
+    from devices.payment_http import HttpPaymentProvider
+
+    if not config.url:
+        raise UnknownAdapter("payment = 'http' needs payment_url")
+    return HttpPaymentProvider(
+        config.url, api_key_from_keyring("http"), name="http", timeout_s=config.timeout_s
+    )
+
+
+def _local_jpqr(config: PaymentConfig) -> PaymentProvider:
+    from devices.payment_local_jpqr import LocalJpqrProvider
+
+    return LocalJpqrProvider(
+        merchant_id=config.jpqr_merchant_id,
+        merchant_name=config.jpqr_merchant_name,
+        merchant_city=config.jpqr_merchant_city,
+        ttl_s=config.qr_ttl_s,
+    )
+
+
+PAYMENT_PROVIDERS: dict[str, Callable[[PaymentConfig], PaymentProvider]] = {
+    "simulated": _simulated_service,
+    "http": _http_provider,
+    "local_jpqr": _local_jpqr,
+}
+
+
+def build_devices(
+    *, card_reader: str, printer: str, payment: PaymentConfig, print_dir: Path
+) -> Devices:
+    reader = _pick(CARD_READERS, card_reader, "card reader")()
+    made_printer = _pick(PRINTERS, printer, "printer")(print_dir)
+    try:
+        provider = _pick(PAYMENT_PROVIDERS, payment.name, "payment")(payment)
+    except BaseException:
+        reader.close()
+        raise
+    return Devices(card_reader=reader, printer=made_printer, payment=provider)

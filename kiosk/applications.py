@@ -407,6 +407,8 @@ class ApplicationService:
             ).first()
             if open_order is not None:
                 raise PaymentOpen()
+            if app.status == Status.PAID.value:  # the money goes back first
+                raise PaymentOpen("payment_refund_first")
             self._transition(session, app, Status.CANCELLED, actor)
 
     def _ids_where(self, status: Status, *conditions: ColumnElement[bool]) -> list[int]:

@@ -46,6 +46,37 @@ def admin_password(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def payment_key(args: argparse.Namespace) -> int:
+    """Store a provider's API key in the OS keyring (never in config.toml)."""
+    import getpass
+    import sys
+
+    from devices.credentials import store_api_key
+    from devices.errors import PaymentCredentialMissing
+    from kiosk.i18n import tr
+
+    if args.key_stdin:
+        key = sys.stdin.readline().strip()
+    else:
+        key = getpass.getpass(f"API key for {args.provider}: ").strip()
+    if not key:
+        sys.stderr.write("no key given\n")
+        return 1
+    try:
+        store_api_key(args.provider, key)
+    except PaymentCredentialMissing as exc:
+        sys.stderr.write(tr(exc.message_key) + "\n")
+        return 1
+    print(f"key for {args.provider} stored in the OS keyring")
+    return 0
+
+
+def payment_sim(args: argparse.Namespace) -> int:
+    from devices.payment_sim_server import main as serve
+
+    return serve(["--port", str(args.port), "--delay", str(args.delay), "--ttl", str(args.ttl)])
+
+
 def doctor(settings: Settings) -> int:
     from kiosk.doctor import report, run_checks
 
@@ -61,6 +92,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     password.add_argument("--name", default="admin")
     password.add_argument("--password-stdin", action="store_true")
     sub.add_parser("doctor", help="check every dependency and say what to fix")
+    key = sub.add_parser("payment-key", help="store a payment provider's API key in the keyring")
+    key.add_argument("--provider", default="http")
+    key.add_argument("--key-stdin", action="store_true")
+    sim = sub.add_parser(
+        "payment-sim", help="the simulated payment provider as an HTTP service on 127.0.0.1"
+    )
+    sim.add_argument("--port", type=int, default=0)
+    sim.add_argument("--delay", type=float, default=4.0, help="seconds until paid (-1: never)")
+    sim.add_argument("--ttl", type=float, default=300.0)
     card_cli.add_parsers(sub)
     qr_cli.add_parsers(sub)
 
@@ -79,4 +119,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int | None:
         return card_cli.run(args)
     if args.command == "qr":
         return qr_cli.run(args)
+    if args.command == "payment-key":
+        return payment_key(args)
+    if args.command == "payment-sim":
+        return payment_sim(args)
     return None

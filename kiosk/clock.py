@@ -64,3 +64,7 @@ class ShiftableClock(SystemClock):
 
     def shift(self, seconds: float) -> None:
         self._offset += seconds
+
+    def reset(self) -> None:
+        """Back to the system time (before talking to a service that stamps real times)."""
+        self._offset = 0.0

@@ -33,8 +33,18 @@ class Settings:
     #: seconds without a touch before the warning, and before the session is wiped
     idle_warning_s: float = 60.0
     idle_reset_s: float = 90.0
-    #: simulated payment completes this many seconds after the QR is shown
+    #: simulated payment completes this many seconds after the QR is shown (negative: never)
     simulated_payment_delay_s: float = 4.0
+    #: how long a payment QR stays valid
+    payment_qr_ttl_s: float = 300.0
+    #: payment = "http": the provider's API (https://…); its key is in the OS keyring
+    payment_url: str = ""
+    payment_timeout_s: float = 3.0
+    #: payment = "local_jpqr": the municipality's own JPQR merchant ID (13-4-6-6 digits) and
+    #: the ASCII merchant name and city printed into the code
+    jpqr_merchant_id: str = ""
+    jpqr_merchant_name: str = ""
+    jpqr_merchant_city: str = ""
     #: municipality fee table: fee code -> amount in yen (overrides template defaults)
     fee_overrides: dict[str, int] = field(default_factory=dict)
     ticket_prefix: str = "A"

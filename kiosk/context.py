@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from devices.registry import Devices, build_devices
+from devices.registry import Devices, PaymentConfig, build_devices
 from kiosk.admin_accounts import AdminAccounts
 from kiosk.applications import ApplicationService
 from kiosk.clock import Clock, SystemClock
@@ -41,6 +41,21 @@ def open_database(settings: Settings, clock: Clock) -> Database:
     return db
 
 
+def payment_config(settings: Settings) -> PaymentConfig:
+    delay = settings.simulated_payment_delay_s
+    return PaymentConfig(
+        name=settings.payment,
+        simulated_delay_s=None if delay < 0 else delay,
+        qr_ttl_s=settings.payment_qr_ttl_s,
+        url=settings.payment_url,
+        timeout_s=settings.payment_timeout_s,
+        jpqr_merchant_id=settings.jpqr_merchant_id,
+        jpqr_merchant_name=settings.jpqr_merchant_name,
+        jpqr_merchant_city=settings.jpqr_merchant_city,
+        log_dir=settings.data_dir / "logs",
+    )
+
+
 @dataclass
 class AppContext:
     settings: Settings
@@ -67,9 +82,8 @@ def build_context(
     devices = devices or build_devices(
         card_reader=settings.card_reader,
         printer=settings.printer,
-        payment=settings.payment,
+        payment=payment_config(settings),
         print_dir=settings.print_output_dir,
-        payment_delay_s=settings.simulated_payment_delay_s,
     )
     templates = TemplateRepository(db)
     fees = FeeTable(db, clock, settings.fee_overrides)

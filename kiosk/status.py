@@ -29,7 +29,8 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     # printed -> completed only for fee-free applications (checked by the service)
     Status.PRINTED: frozenset({Status.AWAITING_PAYMENT, Status.COMPLETED, Status.CANCELLED}),
     Status.AWAITING_PAYMENT: frozenset({Status.PAID, Status.CANCELLED}),
-    Status.PAID: frozenset({Status.COMPLETED}),
+    # paid -> cancelled only with the refund (PaymentService.refund)
+    Status.PAID: frozenset({Status.COMPLETED, Status.CANCELLED}),
     Status.COMPLETED: frozenset(),
     Status.REJECTED: frozenset(),
     Status.CANCELLED: frozenset(),

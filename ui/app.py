@@ -13,6 +13,7 @@ from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from kiosk.context import AppContext
+from kiosk.counter_display import CounterDisplay
 from kiosk.resident_flow import ResidentFlow
 from ui.bridge import QtRunner
 from ui.fonts import register_ui_fonts
@@ -61,6 +62,7 @@ class Kiosk:
     flow: ResidentFlow
     resident: ResidentWindow
     staff: StaffWindow
+    display: CounterDisplay
     timers: list[QTimer]
 
     def shutdown(self) -> None:
@@ -92,11 +94,20 @@ def build_kiosk(ctx: AppContext, *, route_qt_messages: bool = True) -> Kiosk:
     app = QApplication.instance()
     assert app is not None
     app.installEventFilter(ActivityFilter(resident))
-    staff = StaffWindow(ctx, runner, flow)
+    display = CounterDisplay(ctx.clock)
+    display.subscribe(resident.show_payment)
+    staff = StaffWindow(ctx, runner, flow, display=display)
     tick = _timer(resident, 1000, flow.tick)
     poll = _timer(resident, 400, lambda: flow.poll_card() if flow.watching_card else None)
-
-    return Kiosk(ctx, runner, flow, resident, staff, [tick, poll])
+    countdown = _timer(resident, 1000, display.tick)
+    # orders left open by a crash or power cut are settled from the provider (REC-01)
+    runner.submit(
+        "payment",
+        ctx.payments.reconcile_open_orders,
+        lambda changed: staff.refresh_queue() if changed else None,
+        lambda exc: log.warning("start-up payment reconciliation failed: %s", exc),
+    )
+    return Kiosk(ctx, runner, flow, resident, staff, display, [tick, poll, countdown])
 
 
 def _timer(parent: Any, ms: int, fn: Callable[[], Any]) -> QTimer:

@@ -20,6 +20,7 @@ from devices.card_simulated import SimulatedCard, SimulatedCardReader, demo_card
 from kiosk.clock import ShiftableClock
 from kiosk.config import load_settings
 from kiosk.context import AppContext, build_context
+from kiosk.counter_display import PAID_SHOWN_S
 from kiosk.resident_flow import Screen
 from kiosk.status import Status
 from ui.admin.window import AdminWindow
@@ -227,7 +228,7 @@ def card_outcomes(t: Tour, reader: SimulatedCardReader) -> None:
     reader.insert(demo_card())
 
 
-def staff_part(t: Tour) -> None:
+def staff_part(t: Tour, clock: ShiftableClock) -> None:
     s = t.k.staff
     t.shot(s, "staff-sign-in")
     s.staff_input.setText("S1024")
@@ -244,13 +245,22 @@ def staff_part(t: Tour) -> None:
     t.click(s, "approve_print")
     t.wait(lambda: s.current is not None and s.current.status is Status.PRINTED, "printing")
     t.shot(s, "staff-printed")
+    clock.reset()  # the payment service stamps its expiry in real time
     t.click(s, "issue_qr")
     t.wait(
         lambda: s.current is not None and s.current.status is Status.AWAITING_PAYMENT, "payment QR"
     )
     t.shot(s, "staff-payment-qr")
+    r = t.k.resident
+    t.wait(lambda: r.stack.currentWidget() is r.payment_page, "the QR on the resident's screen")
+    t.shot(r, "resident-payment-qr")
+    # the simulated provider (its own HTTP service) completes the order; nobody types
     t.wait(lambda: s.current is not None and s.current.status is Status.PAID, "payment", timeout=30)
     t.shot(s, "staff-paid")
+    t.wait(lambda: r.payment_page.done.text() != "", "paid on the resident's screen")
+    t.shot(r, "resident-payment-done")
+    clock.shift(PAID_SHOWN_S)  # the notice goes away by itself; no need to wait for it
+    t.wait(lambda: r.stack.currentWidget() is not r.payment_page, "the resident's start screen")
     t.click(s, "complete")
     t.wait(lambda: s.current is not None and s.current.status is Status.COMPLETED, "complete")
     t.shot(s, "staff-completed")
@@ -347,7 +357,8 @@ def run_tour(out: Path, *, data_dir: Path | None = None) -> int:
     for old in out.glob("*.png"):
         old.unlink()
     work = Path(tempfile.mkdtemp(prefix="kiosk-tour-"))
-    settings = load_settings(data_dir or work / "data", simulated_payment_delay_s=2.0)
+    # paid 6 s after the QR is shown: time to photograph the code and its countdown
+    settings = load_settings(data_dir or work / "data", simulated_payment_delay_s=6.0)
     ensure_qapp()
     clock = ShiftableClock()
     ctx = build_context(settings, clock=clock)
@@ -361,7 +372,7 @@ def run_tour(out: Path, *, data_dir: Path | None = None) -> int:
     tour = Tour(kiosk, out)
     try:
         resident_part(tour, reader, clock)
-        staff_part(tour)
+        staff_part(tour, clock)
         glyph_part(tour, ctx)
         admin_part(tour, ctx)
     finally:

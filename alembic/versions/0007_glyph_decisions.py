@@ -1,7 +1,7 @@
 """glyph decisions: a clerk's decision on characters the fonts lack (外字)
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-25 09:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

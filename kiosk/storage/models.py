@@ -154,12 +154,21 @@ class PaymentOrderRow(Base):
     method: Mapped[str] = mapped_column(String(16))  # cashless / cash
     provider: Mapped[str] = mapped_column(String(32))
     provider_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # open/paid/cancelled/expired
+    status: Mapped[str] = mapped_column(String(16), index=True)  # devices.payment.OrderStatus
     qr_content: Mapped[str | None] = mapped_column(Text, nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     recorded_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: fee codes, unit amounts and units the amount was computed from ("code:300x2;…"):
+    #: when the application's basis changes, the order is cancelled and reissued
+    fee_basis: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: how often create_order was sent with this order's idempotency key
+    create_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refund_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    refund_method: Mapped[str | None] = mapped_column(String(16), nullable=True)  # provider/manual
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    refunded_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AuditEventRow(Base):

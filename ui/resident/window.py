@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.counter_display import NOTHING, DisplayKind, DisplayState
 from kiosk.i18n import tr
 from kiosk.resident_flow import ResidentFlow, ResidentView, Screen
 from ui.resident.pages import (
@@ -30,6 +31,7 @@ from ui.resident.pages import (
     StartPage,
     SubmittedPage,
 )
+from ui.resident.payment_page import PaymentPage
 from ui.style import resident_stylesheet
 from ui.widgets import StepBar, button, label
 
@@ -134,6 +136,10 @@ class ResidentWindow(QWidget):
         }
         for page in dict.fromkeys(self.pages.values()):
             self.stack.addWidget(page)
+        #: the QR code of the payment at the counter, shown while no resident is applying
+        self.payment_page = PaymentPage()
+        self.payment_state = NOTHING
+        self.stack.addWidget(self.payment_page)
         self.overlay = IdleOverlay(self, self._keep_alive)
         self.setStyleSheet(resident_stylesheet())
         flow.subscribe(self.show_view)
@@ -147,9 +153,13 @@ class ResidentWindow(QWidget):
         if view.generation != self._generation:  # a session ended: nothing may remain
             self._generation = view.generation
             self.clear_resident_data()
-        page = self.pages[view.screen]
-        page.show_view(view, t)
-        self.stack.setCurrentWidget(page)
+        if view.screen is Screen.START and self.payment_state.kind is not DisplayKind.NONE:
+            self.payment_page.show_state(self.payment_state, t)
+            self.stack.setCurrentWidget(self.payment_page)
+        else:
+            page = self.pages[view.screen]
+            page.show_view(view, t)
+            self.stack.setCurrentWidget(page)
         self.steps.setVisible(view.step > 0)
         self.steps.set_steps([t(k) for k in STEP_KEYS], view.step)
         self.larger.setText(t("larger_text"))
@@ -171,6 +181,12 @@ class ResidentWindow(QWidget):
             self.overlay.raise_()
         else:
             self.overlay.hide()
+
+    def show_payment(self, state: DisplayState) -> None:
+        self.payment_state = state
+        if state.kind is DisplayKind.NONE:
+            self.payment_page.clear()
+        self.show_view(self.flow.view())
 
     def clear_resident_data(self) -> None:
         for page in dict.fromkeys(self.pages.values()):

@@ -39,6 +39,7 @@ from forms.model import FieldKind, FilledBy
 from forms.prefill import changed_from_prefill
 from kiosk.applications import ApplicationDetail, QueueItem
 from kiosk.context import AppContext
+from kiosk.counter_display import CounterDisplay
 from kiosk.errors import message_of
 from kiosk.glyph_review import GlyphReport
 from kiosk.i18n import tr
@@ -98,9 +99,13 @@ class StaffWindow(QWidget):
         flow: ResidentFlow | None = None,
         *,
         refresh_ms: int = 1500,
+        display: CounterDisplay | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
+        #: the resident's screen: shows the QR this clerk issued, then "paid"
+        self.display = display or CounterDisplay(ctx.clock)
+        self.needs_refund = False
         self.runner = runner
         self.staff_id = ""
         self.current: ApplicationDetail | None = None
@@ -110,6 +115,10 @@ class StaffWindow(QWidget):
         #: bumped at every sign-in and sign-out: answers for an earlier session are dropped
         self._session_no = 0
         self._polling_payments = False
+        # the QR's time left, counted by the core from the order's expiry
+        self.countdown_timer = QTimer(self)
+        self.countdown_timer.setInterval(1000)
+        self.countdown_timer.timeout.connect(self._show_countdown)
         self.setObjectName("staff")
         self.setWindowTitle(tr("staff_title"))
         self.setStyleSheet(STAFF_QSS)
@@ -138,8 +147,9 @@ class StaffWindow(QWidget):
         self.queue_timer.timeout.connect(self.refresh_queue)
         # every open QR order is polled, not only the one on screen: a payment is recorded
         # even while the clerk serves someone else
+        # the core decides which orders are due (back-off); this only asks every second
         self.payment_timer = QTimer(self)
-        self.payment_timer.setInterval(2000)
+        self.payment_timer.setInterval(1000)
         self.payment_timer.timeout.connect(self.poll_payments)
         self.print_timer = QTimer(self)
         self.print_timer.setInterval(1000)
@@ -261,7 +271,14 @@ class StaffWindow(QWidget):
             "qr": _btn(
                 tr("staff_issue_qr"), "issue_qr", self.issue_qr, primary=True, shortcut="Ctrl+Q"
             ),
+            "cancel_qr": _btn(
+                tr("staff_cancel_qr"), "cancel_qr", self.cancel_qr, shortcut="Ctrl+Shift+Q"
+            ),
+            "confirm_paid": _btn(
+                tr("staff_confirm_paid"), "confirm_paid", self.confirm_paid, shortcut="Ctrl+K"
+            ),
             "cash": _btn(tr("staff_cash"), "cash", self.pay_cash, shortcut="Ctrl+M"),
+            "refund": _btn(tr("staff_refund"), "refund", self.refund, shortcut="Ctrl+R"),
             "complete": _btn(
                 tr("staff_complete"), "complete", self.complete, primary=True, shortcut="Ctrl+D"
             ),
@@ -389,6 +406,7 @@ class StaffWindow(QWidget):
         self.staff_id = ""
         self._session_no += 1
         self.stop()
+        self.display.clear()  # no code stays payable on the resident's screen
         self._show_detail(None)
         self.queue.clear()
         self.who.setText("")
@@ -458,13 +476,14 @@ class StaffWindow(QWidget):
 
     def load(self, app_id: int) -> None:
         def everything() -> tuple[
-            ApplicationDetail, PaymentView | None, PrintOutcome | None, GlyphReport
+            ApplicationDetail, PaymentView | None, PrintOutcome | None, GlyphReport, bool
         ]:
             return (
                 self.ctx.applications.detail(app_id),
                 self.ctx.payments.current(app_id),
                 self.ctx.printing.latest_job(app_id),
                 self.ctx.printing.glyphs.report(app_id),
+                self.ctx.payments.needs_refund(app_id),
             )
 
         self._submit("db", everything, lambda r: self._show_detail(*r))
@@ -476,6 +495,7 @@ class StaffWindow(QWidget):
         payment: PaymentView | None = None,
         job: PrintOutcome | None = None,
         glyphs: GlyphReport | None = None,
+        needs_refund: bool = False,
     ) -> None:
         same = detail is not None and self.current is not None and self.current.id == detail.id
         if not same:  # text typed for one application must never land on another
@@ -484,6 +504,7 @@ class StaffWindow(QWidget):
             self.message.setText("")
         self.job = job
         self.glyphs = glyphs
+        self.needs_refund = needs_refund
         # a refresh of the same application must not undo the clerk's 本人確認 tick
         keep_identity = same and self.identity.isChecked()
         editing = self.correct_field.currentData() if same else None
@@ -496,6 +517,7 @@ class StaffWindow(QWidget):
         self.reject_reason.hide()
         self.qr_panel.hide()
         self.glyph_panel.hide()
+        self.countdown_timer.stop()
         self.identity.setEnabled(False)
         if detail is None:
             self.heading.setText(tr("staff_select"))
@@ -556,8 +578,14 @@ class StaffWindow(QWidget):
                 or (detail.status is Status.AWAITING_PAYMENT and not qr_open)
             )
         )
+        a["cancel_qr"].setEnabled(qr_open)
+        a["confirm_paid"].setEnabled(qr_open and self.ctx.payments.staff_confirms)
         a["cash"].setEnabled(
             detail.status in (Status.PRINTED, Status.AWAITING_PAYMENT) and detail.fee.total > 0
+        )
+        paid = payment is not None and payment.status is OrderStatus.PAID
+        a["refund"].setEnabled(
+            needs_refund or (paid and detail.status in (Status.PAID, Status.CANCELLED))
         )
         a["complete"].setEnabled(
             detail.status is Status.PAID
@@ -640,15 +668,23 @@ class StaffWindow(QWidget):
     def _show_payment(self, detail: ApplicationDetail, payment: PaymentView | None) -> None:
         if payment is None:
             return
+        self.display.show(payment)
+        if self.ctx.payments.unreachable and payment.status is OrderStatus.OPEN:
+            self.message.setText(tr("staff_payment_unreachable"))
         if payment.status is OrderStatus.OPEN and payment.qr_content:
             self.qr.set_data(payment.qr_content)
-            self.qr_text.setText(
-                f"{tr('staff_payment_qr')}\n"
-                f"{tr('staff_payment_waiting', amount=f'{payment.amount:,}')}"
-            )
+            self._show_countdown()
+            self.countdown_timer.start()
             self.qr_panel.show()
-        elif payment.status is OrderStatus.PAID and detail.status is Status.CANCELLED:
+        elif self.needs_refund or (
+            payment.status is OrderStatus.PAID and detail.status is Status.CANCELLED
+        ):
             self.message.setText(tr("staff_needs_refund"))
+        elif payment.status is OrderStatus.REFUNDED:
+            method = tr("refund_method_" + (payment.refund_method or "manual"))
+            self._info(tr("staff_refunded", method=method))
+        elif payment.status is OrderStatus.CANCELLED and detail.status is Status.AWAITING_PAYMENT:
+            self.message.setText(tr("staff_payment_cancelled"))
         elif payment.status is OrderStatus.PAID:
             self._info(tr("staff_payment_paid", method=tr("method_" + payment.method)))
         elif detail.status is Status.AWAITING_PAYMENT and payment.status is OrderStatus.EXPIRED:
@@ -775,9 +811,42 @@ class StaffWindow(QWidget):
         job_id = job.job_id
         self._submit("printer", lambda: self.ctx.printing.refresh(job_id, staff), self._printed)
 
+    def _show_countdown(self) -> None:
+        payment = self.payment
+        if payment is None or payment.status is not OrderStatus.OPEN:
+            self.countdown_timer.stop()
+            return
+        left = self.ctx.payments.seconds_left(payment) or 0
+        lines = [
+            tr("staff_payment_qr"),
+            tr("staff_payment_waiting", amount=f"{payment.amount:,}"),
+            tr("staff_payment_time_left", time=f"{left // 60}:{left % 60:02d}"),
+        ]
+        if self.ctx.payments.staff_confirms:
+            lines.append(tr("staff_payment_confirm_hint"))
+        self.qr_text.setText("\n".join(lines))
+
     def issue_qr(self) -> None:
+        assert self.current is not None
         app_id, staff = self._app_id(), self.staff_id
-        self._run("payment", lambda: self.ctx.payments.issue(app_id, staff), self._reload)
+        shown = self.current.fee.total  # checked against the computed fee, never used
+        self._run(
+            "payment",
+            lambda: self.ctx.payments.issue(app_id, staff, shown_amount=shown),
+            self._reload,
+        )
+
+    def cancel_qr(self) -> None:
+        app_id, staff = self._app_id(), self.staff_id
+        self._run("payment", lambda: self.ctx.payments.cancel_order(app_id, staff), self._reload)
+
+    def confirm_paid(self) -> None:
+        app_id, staff = self._app_id(), self.staff_id
+        self._run("payment", lambda: self.ctx.payments.confirm_paid(app_id, staff), self._reload)
+
+    def refund(self) -> None:
+        app_id, staff = self._app_id(), self.staff_id
+        self._run("payment", lambda: self.ctx.payments.refund(app_id, staff), self._reload)
 
     def poll_payments(self) -> None:
         if self._polling_payments or not self.staff_id:
@@ -795,7 +864,7 @@ class StaffWindow(QWidget):
             self._polling_payments = False
             self._show_error(exc)
 
-        self.runner.submit("payment", self.ctx.payments.poll_open_orders, done, failed)
+        self.runner.submit("payment", self.ctx.payments.poll_due, done, failed)
 
     def pay_cash(self) -> None:
         app_id, staff = self._app_id(), self.staff_id
@@ -808,6 +877,7 @@ class StaffWindow(QWidget):
     def stop(self) -> None:
         self.queue_timer.stop()
         self.payment_timer.stop()
+        self.countdown_timer.stop()
         self.print_timer.stop()
         self._polling_payments = False
 
