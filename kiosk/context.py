@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from devices.registry import Devices, build_devices
+from devices.registry import Devices, PrinterOptions, build_devices
 from kiosk.admin_accounts import AdminAccounts
 from kiosk.applications import ApplicationService
 from kiosk.clock import Clock, SystemClock
@@ -68,7 +68,11 @@ def build_context(
         card_reader=settings.card_reader,
         printer=settings.printer,
         payment=settings.payment,
-        print_dir=settings.print_output_dir,
+        printer_options=PrinterOptions(
+            print_dir=settings.print_output_dir,
+            queue=settings.printer_queue,
+            cups_server=settings.cups_server,
+        ),
         payment_delay_s=settings.simulated_payment_delay_s,
     )
     templates = TemplateRepository(db)
@@ -76,6 +80,9 @@ def build_context(
     apps = ApplicationService(db, templates, clock, fees.current, settings.ticket_prefix)
     # drafts left behind by a crash hold personal values no clerk will see (REC-01)
     apps.abandon_stale_drafts(STALE_DRAFT_S)
+    printing = PrintService(db, apps, devices.printer, clock, settings.addressee)
+    # a job this computer was handing to the spooler when it stopped: a clerk decides
+    printing.recover_interrupted()
     return AppContext(
         settings=settings,
         clock=clock,
@@ -83,7 +90,7 @@ def build_context(
         devices=devices,
         templates=templates,
         applications=apps,
-        printing=PrintService(db, apps, devices.printer, clock, settings.addressee),
+        printing=printing,
         payments=PaymentService(db, apps, devices.payment, clock),
         fees=fees,
         admins=AdminAccounts(db, clock),
