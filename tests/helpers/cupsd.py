@@ -115,6 +115,7 @@ class Cupsd:
             f"ErrorLog {self.logs / 'error_log'}\n"
             f"AccessLog {self.logs / 'access_log'}\n"
             f"PageLog {self.logs / 'page_log'}\n"
+            f"Printcap {r / 'printcap'}\n"
             "User lp\nGroup lp\nSystemGroup root\n"
         )
 
@@ -132,7 +133,9 @@ class Cupsd:
             "DefaultAuthType None\n"
             "DefaultEncryption Never\n"
             "<Location />\n  Order allow,deny\n  Allow from 127.0.0.1\n</Location>\n"
-            "<Policy default>\n  <Limit All>\n    Order deny,allow\n  </Limit>\n</Policy>\n"
+            # job names are shown to anyone here so the tests can check they hold ids only
+            "<Policy default>\n  JobPrivateValues none\n"
+            "  <Limit All>\n    Order deny,allow\n  </Limit>\n</Policy>\n"
         )
 
     # --- life cycle ----------------------------------------------------------------------
