@@ -43,7 +43,8 @@ def confirm_paper(qtbot: QtBot, kiosk: Kiosk) -> None:
     qtbot.waitUntil(
         lambda: s.job is not None and s.job.status is JobStatus.NEEDS_CONFIRMATION, timeout=10000
     )
-    assert s.current is not None and s.current.status is Status.APPROVED
+    assert s.current is not None
+    assert s.current.status is Status.APPROVED
     click(qtbot, s, "confirm_printed")
 
 
