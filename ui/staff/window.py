@@ -189,6 +189,7 @@ class StaffWindow(QWidget):
         lbox.addWidget(self.printer_state)
         self.print_queue = QListWidget()
         self.print_queue.setObjectName("print_queue")
+        self.print_queue.setWordWrap(True)
         self.print_queue.itemSelectionChanged.connect(self._on_select_job)
         lbox.addWidget(self.print_queue, 2)
         split.addWidget(left)
@@ -292,10 +293,11 @@ class StaffWindow(QWidget):
         for b in self.action_buttons.values():
             buttons.addWidget(b)
         rbox.addLayout(buttons)
-        print_row = QHBoxLayout()
         self.job_line = _label()
         self.job_line.setObjectName("job_line")
-        print_row.addWidget(self.job_line, 1)
+        rbox.addWidget(self.job_line)
+        print_row = QHBoxLayout()
+        print_row.addStretch(1)
         print_row.addWidget(self.action_buttons["retry"])
         for b in self.print_buttons.values():
             print_row.addWidget(b)
@@ -802,7 +804,9 @@ class StaffWindow(QWidget):
         self.print_queue.blockSignals(True)
         self.print_queue.clear()
         for line in jobs:
-            entry = QListWidgetItem(f"{line.ticket}  {line.title}\n{job_summary(line.outcome)}")
+            entry = QListWidgetItem(
+                f"{line.ticket}  {line.title}\n{job_summary(line.outcome, short=True)}"
+            )
             entry.setData(Qt.ItemDataRole.UserRole, line.outcome.application_id)
             self.print_queue.addItem(entry)
             if line.outcome.application_id == selected:
@@ -891,12 +895,12 @@ def reasons_text(state: PrinterState) -> str:
     return "・".join(dict.fromkeys(tr("printer_reason_" + c.replace("-", "_")) for c in codes))
 
 
-def job_summary(job: PrintOutcome) -> str:
+def job_summary(job: PrintOutcome, *, short: bool = False) -> str:
     """One line about a job for the clerk: its state, why, and its reissue count."""
     parts = [tr(f"job_{job.status.value}")]
     if job.status is JobStatus.WAITING and job.error_key:
         parts.append(tr(job.error_key))
-    if job.status is JobStatus.NEEDS_CONFIRMATION and job.confirm_reason:
+    if job.status is JobStatus.NEEDS_CONFIRMATION and job.confirm_reason and not short:
         parts.append(tr(f"confirm_{job.confirm_reason}"))
     if job.reissue:
         parts.append(tr("staff_reissue_count", n=job.reissue))
