@@ -91,6 +91,19 @@ class PrinterOutOfPaper(PrinterError):
     message_key = "printer_out_of_paper"
 
 
+class PrinterStopped(PrinterError):
+    """The queue is stopped or refuses jobs (e.g. ``cupsdisable``, a failed backend)."""
+
+    message_key = "printer_stopped"
+
+
+class PrintOutcomeUnknown(PrinterError):
+    """The spooler may have accepted the job although the hand-over failed: it is never
+    sent again without a clerk's decision."""
+
+    message_key = "print_outcome_unknown"
+
+
 # --- payment ---------------------------------------------------------------------------
 
 

@@ -1,5 +1,8 @@
 """Printers that write PDFs into a folder: the demo's printer and a fault-injecting
-simulation. Real counters use CUPS (or Qt printing on Windows)."""
+simulation. Real counters use CUPS (or Qt printing on Windows).
+
+These keep every printed form on disk by design: they are for demos and tests only, never
+for a counter that handles residents' data (PRN-03)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from devices.errors import PrinterOffline, PrinterOutOfPaper
+from devices.errors import PrinterOffline, PrinterOutOfPaper, PrinterStopped
 from devices.printer import JobState, PrinterState
 
 
@@ -45,12 +48,17 @@ class FolderPrinter:
         return job_id
 
     def job_state(self, job_id: str) -> JobState:
+        with self._lock:  # a job of an earlier run is not known to this one
+            return self._jobs.get(job_id, JobState.UNKNOWN)
+
+    def cancel(self, job_id: str) -> None:
         with self._lock:
-            return self._jobs.get(job_id, JobState.FAILED)
+            if self._jobs.get(job_id) in (JobState.PENDING, JobState.PRINTING):
+                self._jobs[job_id] = JobState.CANCELLED
 
 
 class SimulatedPrinter(FolderPrinter):
-    """A folder printer whose faults can be switched on: offline, out of paper."""
+    """A folder printer whose faults can be switched on: offline, out of paper, stopped."""
 
     name = "simulated"
 
@@ -58,13 +66,18 @@ class SimulatedPrinter(FolderPrinter):
         super().__init__(folder)
         self.offline = False
         self.out_of_paper = False
+        self.stopped = False
         #: when False, accepted jobs stay pending (like a busy spooler) until finish_pending()
         self.complete_jobs = True
 
     def state(self) -> PrinterState:
         reasons = tuple(
             reason
-            for reason, active in (("offline", self.offline), ("media-empty", self.out_of_paper))
+            for reason, active in (
+                ("offline", self.offline),
+                ("media-empty", self.out_of_paper),
+                ("stopped", self.stopped),
+            )
             if active
         )
         return PrinterState(ready=not reasons, reasons=reasons)
@@ -74,6 +87,8 @@ class SimulatedPrinter(FolderPrinter):
             raise PrinterOffline()
         if self.out_of_paper:
             raise PrinterOutOfPaper()
+        if self.stopped:
+            raise PrinterStopped()
         job_id = super().submit(pdf, job_name)
         if not self.complete_jobs:
             with self._lock:

@@ -14,6 +14,16 @@ from devices.printer import Printer
 from devices.printer_folder import FolderPrinter, SimulatedPrinter
 
 
+@dataclass(frozen=True)
+class PrinterOptions:
+    #: where the folder and simulated printers write (demo and tests only)
+    print_dir: Path
+    #: the CUPS queue or Qt printer name; empty = the system's default printer
+    queue: str = ""
+    #: CUPS server "host:port"; empty = libcups' default (CUPS_SERVER, client.conf, socket)
+    cups_server: str = ""
+
+
 @dataclass
 class Devices:
     card_reader: CardReader
@@ -42,10 +52,25 @@ CARD_READERS: dict[str, Callable[[], CardReader]] = {
     "simulated": lambda: SimulatedCardReader(demo_card()),
     "pcsc": _pcsc_reader,
 }
-PRINTERS: dict[str, Callable[[Path], Printer]] = {
-    "simulated": SimulatedPrinter,
-    "folder": FolderPrinter,
+
+
+def _cups_printer(options: PrinterOptions) -> Printer:
+    from devices.printer_cups import CupsPrinter  # pycups only when CUPS is chosen
+
+    return CupsPrinter(options.queue, options.cups_server)
+
+
+PRINTERS: dict[str, Callable[[PrinterOptions], Printer]] = {
+    "simulated": lambda options: SimulatedPrinter(options.print_dir),
+    "folder": lambda options: FolderPrinter(options.print_dir),
+    "cups": _cups_printer,
+    # "qt" is added by ui/printer_qt.register(): Qt printing needs the window app
 }
+
+
+def register_printer(name: str, factory: Callable[[PrinterOptions], Printer]) -> None:
+    """For adapters outside devices/ (the Qt printer lives in ui/, the only Qt side)."""
+    PRINTERS[name] = factory
 
 
 def _pick(table: dict[str, _T], name: str, role: str) -> _T:
@@ -119,10 +144,10 @@ PAYMENT_PROVIDERS: dict[str, Callable[[PaymentConfig], PaymentProvider]] = {
 
 
 def build_devices(
-    *, card_reader: str, printer: str, payment: PaymentConfig, print_dir: Path
+    *, card_reader: str, printer: str, payment: PaymentConfig, printer_options: PrinterOptions
 ) -> Devices:
     reader = _pick(CARD_READERS, card_reader, "card reader")()
-    made_printer = _pick(PRINTERS, printer, "printer")(print_dir)
+    made_printer = _pick(PRINTERS, printer, "printer")(printer_options)
     try:
         provider = _pick(PAYMENT_PROVIDERS, payment.name, "payment")(payment)
     except BaseException:

@@ -30,6 +30,10 @@ class Settings:
     card_reader: str = "simulated"
     printer: str = "simulated"
     payment: str = "simulated"
+    #: the CUPS queue (printer = "cups") or Qt printer (printer = "qt"); empty = default
+    printer_queue: str = ""
+    #: CUPS server as "host:port"; empty = libcups' default (CUPS_SERVER, client.conf)
+    cups_server: str = ""
     #: seconds without a touch before the warning, and before the session is wiped
     idle_warning_s: float = 60.0
     idle_reset_s: float = 90.0

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from devices.registry import Devices, PaymentConfig, build_devices
+from devices.registry import Devices, PaymentConfig, PrinterOptions, build_devices
 from kiosk.admin_accounts import AdminAccounts
 from kiosk.applications import ApplicationService
 from kiosk.clock import Clock, SystemClock
@@ -83,13 +83,20 @@ def build_context(
         card_reader=settings.card_reader,
         printer=settings.printer,
         payment=payment_config(settings),
-        print_dir=settings.print_output_dir,
+        printer_options=PrinterOptions(
+            print_dir=settings.print_output_dir,
+            queue=settings.printer_queue,
+            cups_server=settings.cups_server,
+        ),
     )
     templates = TemplateRepository(db)
     fees = FeeTable(db, clock, settings.fee_overrides)
     apps = ApplicationService(db, templates, clock, fees.current, settings.ticket_prefix)
     # drafts left behind by a crash hold personal values no clerk will see (REC-01)
     apps.abandon_stale_drafts(STALE_DRAFT_S)
+    printing = PrintService(db, apps, devices.printer, clock, settings.addressee)
+    # a job this computer was handing to the spooler when it stopped: a clerk decides
+    printing.recover_interrupted()
     return AppContext(
         settings=settings,
         clock=clock,
@@ -97,7 +104,7 @@ def build_context(
         devices=devices,
         templates=templates,
         applications=apps,
-        printing=PrintService(db, apps, devices.printer, clock, settings.addressee),
+        printing=printing,
         payments=PaymentService(db, apps, devices.payment, clock),
         fees=fees,
         admins=AdminAccounts(db, clock),

@@ -8,18 +8,20 @@ mode=${1:-run}
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-# Debian package names. pyscard builds against libpcsclite with swig; Qt's xcb platform
-# needs the libxcb/xkbcommon libraries; IPAex fonts cover the JIS X 0213 kanji of names,
-# IPAmj明朝 the 戸籍 characters beyond them (外字 printed after a clerk decides so).
+# Debian package names. pyscard builds against libpcsclite with swig, pycups against
+# libcups2-dev; Qt's xcb platform needs the libxcb/xkbcommon libraries; IPAex fonts cover
+# the JIS X 0213 kanji of names, IPAmj明朝 the 戸籍 characters beyond them (外字 printed
+# after a clerk decides so).
 run_pkgs=(
-  gcc swig libpcsclite-dev pcscd
+  gcc swig libpcsclite-dev pcscd libcups2-dev
   fonts-ipaexfont-gothic fonts-ipaexfont-mincho fonts-ipamj-mincho
   libegl1 libgl1 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
 )
 # Test-only tools: never installed on a counter PC by `make demo`.
-test_pkgs=(poppler-utils vsmartcard-vpcd postgresql)
+# cups-daemon: the tests start their own private cupsd with a PDF-folder queue.
+test_pkgs=(poppler-utils vsmartcard-vpcd postgresql cups-daemon)
 
 wanted=("${run_pkgs[@]}")
 [[ $mode == test ]] && wanted+=("${test_pkgs[@]}")

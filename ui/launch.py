@@ -13,6 +13,7 @@ from kiosk.config import Settings
 from kiosk.context import build_context
 from ui.admin.window import AdminWindow
 from ui.app import build_kiosk, ensure_qapp, place_windows
+from ui.printer_qt import register as register_qt_printer
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ def run_demo(
     settings: Settings, *, fullscreen: bool = False, bench_started: float | None = None
 ) -> int:
     app = ensure_qapp()
+    register_qt_printer()  # printer = "qt" needs the QApplication made just above
     ctx = build_context(settings)
     kiosk = build_kiosk(ctx)
     place_windows(kiosk, fullscreen=fullscreen)

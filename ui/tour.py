@@ -17,10 +17,12 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton, QTableWidget, QWidget
 
 from devices.card_simulated import SimulatedCard, SimulatedCardReader, demo_card
+from devices.printer_folder import SimulatedPrinter
 from kiosk.clock import ShiftableClock
 from kiosk.config import load_settings
 from kiosk.context import AppContext, build_context
 from kiosk.counter_display import PAID_SHOWN_S
+from kiosk.print_service import JobStatus
 from kiosk.resident_flow import Screen
 from kiosk.status import Status
 from ui.admin.window import AdminWindow
@@ -242,7 +244,26 @@ def staff_part(t: Tour, clock: ShiftableClock) -> None:
     t.wait(lambda: s.current is not None and s.current.status is Status.IN_REVIEW, "claim")
     s.identity.setChecked(True)
     t.shot(s, "staff-in-review")
+    t.click(s, "preview")
+    t.wait(lambda: s.preview_pages > 0, "print preview")
+    t.shot(s, "staff-print-preview")
+    t.click(s, "preview_close")
+    printer = t.k.ctx.devices.printer
+    assert isinstance(printer, SimulatedPrinter)
+    printer.out_of_paper = True  # the job waits in the kiosk's queue, the clerk sees why
     t.click(s, "approve_print")
+    t.wait(lambda: s.job is not None and s.job.status is JobStatus.WAITING, "print waiting")
+    t.wait(lambda: "用紙切れ" in s.printer_state.text(), "printer state")
+    t.shot(s, "staff-print-waiting")
+    printer.out_of_paper = False
+    t.click(s, "retry_print")
+    t.wait(
+        lambda: s.job is not None and s.job.status is JobStatus.NEEDS_CONFIRMATION,
+        "print needs confirmation",
+    )
+    t.wait(lambda: "準備完了" in s.printer_state.text(), "printer ready")
+    t.shot(s, "staff-print-check")
+    t.click(s, "confirm_printed")
     t.wait(lambda: s.current is not None and s.current.status is Status.PRINTED, "printing")
     t.shot(s, "staff-printed")
     clock.reset()  # the payment service stamps its expiry in real time

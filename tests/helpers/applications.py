@@ -50,5 +50,6 @@ def printed_application(ctx: AppContext, staff: str = "S1") -> int:
     app_id = submitted(ctx)
     ctx.applications.claim(app_id, staff)
     ctx.applications.approve(app_id, staff, identity_confirmed=True)
-    ctx.printing.print_application(app_id, staff)
+    outcome = ctx.printing.print_application(app_id, staff)
+    ctx.printing.confirm_printed(outcome.job_id, staff)  # the clerk checked the paper
     return app_id

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from devices.card_simulated import SimulatedCardReader, demo_card
 from devices.printer_folder import SimulatedPrinter
 from kiosk.clock import FakeClock
+from kiosk.print_service import JobStatus
 from kiosk.resident_flow import Screen
 from kiosk.status import Status
 from kiosk.storage.models import ApplicationRow, PaymentOrderRow, PrintJobRow, StatusChangeRow
@@ -34,6 +35,17 @@ def click(qtbot: QtBot, root: QWidget, name: str) -> None:
     assert button is not None, name
     qtbot.waitUntil(lambda: button.isVisible() and button.isEnabled(), timeout=5000)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def confirm_paper(qtbot: QtBot, kiosk: Kiosk) -> None:
+    """The spooler finished: the clerk checks the paper and says 「印刷できました」."""
+    s = kiosk.staff
+    qtbot.waitUntil(
+        lambda: s.job is not None and s.job.status is JobStatus.NEEDS_CONFIRMATION, timeout=10000
+    )
+    assert s.current is not None
+    assert s.current.status is Status.APPROVED
+    click(qtbot, s, "confirm_printed")
 
 
 def wait_screen(qtbot: QtBot, kiosk: Kiosk, screen: Screen) -> None:
@@ -137,6 +149,7 @@ def test_whole_counter_flow_through_every_status(
     qtbot.mouseClick(s.identity, Qt.MouseButton.LeftButton, pos=QPoint(8, s.identity.height() // 2))
     assert s.identity.isChecked()
     click(qtbot, s, "approve_print")
+    confirm_paper(qtbot, kiosk)
     qtbot.waitUntil(lambda: status() is Status.PRINTED, timeout=10000)
     click(qtbot, s, "issue_qr")
     qtbot.waitUntil(lambda: status() is Status.AWAITING_PAYMENT, timeout=5000)
@@ -335,6 +348,7 @@ def test_fee_free_application_completes_after_printing(qtbot: QtBot, kiosk: Kios
     assert '"SMITH JOHN"' in s.current.values["movers"].value
     tick_identity(qtbot, kiosk)
     click(qtbot, s, "approve_print")
+    confirm_paper(qtbot, kiosk)
     qtbot.waitUntil(
         lambda: s.current is not None and s.current.status is Status.PRINTED, timeout=10000
     )
@@ -356,6 +370,7 @@ def test_cash_payment_at_the_counter(qtbot: QtBot, kiosk: Kiosk) -> None:
     s = kiosk.staff
     tick_identity(qtbot, kiosk)
     click(qtbot, s, "approve_print")
+    confirm_paper(qtbot, kiosk)
     qtbot.waitUntil(
         lambda: s.current is not None and s.current.status is Status.PRINTED, timeout=10000
     )

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from devices.printer_folder import SimulatedPrinter
 from kiosk.status import Status
 from printing.document import GlyphPolicy
-from tests.ui.test_counter_flow import click, sign_in_and_claim, tick_identity
+from tests.ui.test_counter_flow import click, confirm_paper, sign_in_and_claim, tick_identity
 from tests.unit.test_glyph_review import PUA, YOSHI, submitted_with_name
 from ui.app import Kiosk
 from ui.fonts import fallback_ui_family
@@ -34,6 +34,7 @@ def approve_and_print(qtbot: QtBot, kiosk: Kiosk) -> str:
     s = kiosk.staff
     tick_identity(qtbot, kiosk)
     click(qtbot, s, "approve_print")
+    confirm_paper(qtbot, kiosk)
     qtbot.waitUntil(
         lambda: s.current is not None and s.current.status is Status.PRINTED, timeout=10000
     )

@@ -27,7 +27,7 @@ from kiosk.payment_service import POLL_MAX_S
 from kiosk.resident_flow import Screen
 from kiosk.status import Status
 from kiosk.storage.models import AuditEventRow, PaymentOrderRow
-from tests.ui.test_counter_flow import click, resident_applies, tick_identity
+from tests.ui.test_counter_flow import click, confirm_paper, resident_applies, tick_identity
 from ui.app import Kiosk, build_kiosk, ensure_qapp
 
 
@@ -71,6 +71,7 @@ def to_printed(qtbot: QtBot, kiosk: Kiosk) -> None:
     click(qtbot, s, "claim")
     tick_identity(qtbot, kiosk)
     click(qtbot, s, "approve_print")
+    confirm_paper(qtbot, kiosk)
     qtbot.waitUntil(
         lambda: s.current is not None and s.current.status is Status.PRINTED, timeout=10000
     )

@@ -85,7 +85,8 @@ def test_printing_waits_for_a_decision_then_uses_ipamj(ctx: AppContext) -> None:
     )
     assert glyphs.report(app_id).decision is GlyphPolicy.FALLBACK
     outcome = ctx.printing.print_application(app_id, "S1")
-    assert outcome.status is JobStatus.PRINTED
+    assert outcome.status is JobStatus.NEEDS_CONFIRMATION  # the clerk checks the paper
+    assert ctx.printing.confirm_printed(outcome.job_id, "S1").status is JobStatus.PRINTED
     assert f"{YOSHI}野　花子" in printed_text(ctx)
     assert ctx.applications.detail(app_id).status is Status.PRINTED
     with ctx.db.read() as session:
@@ -117,7 +118,8 @@ def test_a_blank_decision_prints_without_the_character(ctx: AppContext) -> None:
     assert caught.value.message_key == "glyph_fallback_unavailable"
     glyphs.decide(app_id, "S1", GlyphPolicy.BLANK, report.fingerprint)
     ctx.applications.approve(app_id, "S1", identity_confirmed=True)
-    assert ctx.printing.print_application(app_id, "S1").status is JobStatus.PRINTED
+    outcome = ctx.printing.print_application(app_id, "S1")
+    assert ctx.printing.confirm_printed(outcome.job_id, "S1").status is JobStatus.PRINTED
     text = printed_text(ctx)
     assert "田　花子" in text
     assert PUA not in text

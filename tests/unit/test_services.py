@@ -17,7 +17,7 @@ from kiosk.applications import PaymentOpen
 from kiosk.clock import FakeClock
 from kiosk.context import AppContext
 from kiosk.errors import ConcurrentUpdate, IllegalTransition, ValidationFailed
-from kiosk.print_service import JobStatus, PrintInProgress
+from kiosk.print_service import JobStatus, PrintInProgress, PrintOutcome
 from kiosk.status import TRANSITIONS, Status, can_transition
 from kiosk.storage.models import (
     ApplicationRow,
@@ -29,6 +29,17 @@ from kiosk.storage.models import (
 from tests.helpers.applications import ANSWERS, submitted, template_pk
 
 
+def print_confirmed(ctx: AppContext, app_id: int, staff: str = "S1") -> PrintOutcome:
+    """Print, then the clerk confirms the paper (spooler done is not printed, PRN-06)."""
+    outcome = ctx.printing.print_application(app_id, staff)
+    assert (outcome.status, outcome.confirm_reason) == (
+        JobStatus.NEEDS_CONFIRMATION,
+        "spooler_completed",
+    )
+    assert ctx.applications.detail(app_id).status is Status.APPROVED
+    return ctx.printing.confirm_printed(outcome.job_id, staff)
+
+
 def statuses(ctx: AppContext, app_id: int) -> list[str]:
     return [to for _f, to, _a in ctx.applications.detail(app_id).history]
 
@@ -38,8 +49,7 @@ def test_cashless_path_goes_through_every_status(ctx: AppContext, clock: FakeClo
     app_id = submitted(ctx)
     apps.claim(app_id, "S1")
     apps.approve(app_id, "S1", identity_confirmed=True)
-    outcome = ctx.printing.print_application(app_id, "S1")
-    assert outcome.status is JobStatus.PRINTED
+    assert print_confirmed(ctx, app_id).status is JobStatus.PRINTED
     order = ctx.payments.issue(app_id, "S1")
     assert order.amount == 600
     assert order.qr_content
@@ -72,7 +82,7 @@ def test_issuing_twice_creates_one_provider_order(ctx: AppContext) -> None:
     app_id = submitted(ctx)
     ctx.applications.claim(app_id, "S1")
     ctx.applications.approve(app_id, "S1", identity_confirmed=True)
-    ctx.printing.print_application(app_id, "S1")
+    print_confirmed(ctx, app_id)
     first = ctx.payments.issue(app_id, "S1")
     second = ctx.payments.issue(app_id, "S1")
     assert first.reference == second.reference
@@ -84,7 +94,7 @@ def test_cash_payment_records_the_method_and_cancels_the_qr(ctx: AppContext) -> 
     app_id = submitted(ctx)
     ctx.applications.claim(app_id, "S1")
     ctx.applications.approve(app_id, "S1", identity_confirmed=True)
-    ctx.printing.print_application(app_id, "S1")
+    print_confirmed(ctx, app_id)
     ctx.payments.issue(app_id, "S1")
     view = ctx.payments.pay_cash(app_id, "S1")
     assert view.method == "cash"
@@ -108,7 +118,7 @@ def test_fee_free_application_goes_from_printed_to_completed(ctx: AppContext) ->
     movers = '[{"name":"髙﨑　花子","birth_date":"19580412"}]'
     assert apps.correct(app_id, "S2", "movers", movers, "窓口で聞き取り") is None
     apps.approve(app_id, "S2", identity_confirmed=True)
-    ctx.printing.print_application(app_id, "S2")
+    print_confirmed(ctx, app_id, "S2")
     with pytest.raises(IllegalTransition):
         ctx.payments.issue(app_id, "S2")
     apps.complete(app_id, "S2")
@@ -119,7 +129,7 @@ def test_paid_application_cannot_skip_payment(ctx: AppContext) -> None:
     app_id = submitted(ctx)
     ctx.applications.claim(app_id, "S1")
     ctx.applications.approve(app_id, "S1", identity_confirmed=True)
-    ctx.printing.print_application(app_id, "S1")
+    print_confirmed(ctx, app_id)
     with pytest.raises(IllegalTransition):
         ctx.applications.complete(app_id, "S1")
 
@@ -176,7 +186,9 @@ def test_printer_offline_keeps_the_job_waiting(ctx: AppContext) -> None:
     assert (outcome.status, outcome.error_key) == (JobStatus.WAITING, "printer_offline")
     assert ctx.applications.detail(app_id).status is Status.APPROVED
     printer.offline = False
-    assert ctx.printing.retry(outcome.job_id, "S1").status is JobStatus.PRINTED
+    retried = ctx.printing.retry(outcome.job_id, "S1")
+    assert retried.status is JobStatus.NEEDS_CONFIRMATION
+    ctx.printing.confirm_printed(outcome.job_id, "S1")
     with ctx.db.read() as session:
         job = session.scalars(select(PrintJobRow)).one()
         assert (job.attempts, job.status) == (2, "printed")
@@ -304,7 +316,9 @@ def test_a_slow_printer_never_gets_a_second_copy(ctx: AppContext) -> None:
     assert ctx.printing.retry(first.job_id, "S1").status is JobStatus.SENT  # not resent
     assert printer.printed_count == 1
     printer.finish_pending()
-    assert ctx.printing.refresh(first.job_id, "S1").status is JobStatus.PRINTED
+    assert ctx.printing.refresh(first.job_id, "S1").status is JobStatus.NEEDS_CONFIRMATION
+    assert ctx.printing.retry(first.job_id, "S1").status is JobStatus.NEEDS_CONFIRMATION
+    assert ctx.printing.confirm_printed(first.job_id, "S1").status is JobStatus.PRINTED
     assert ctx.printing.retry(first.job_id, "S1").status is JobStatus.PRINTED
     assert printer.printed_count == 1
     assert ctx.applications.detail(app_id).status is Status.PRINTED
@@ -312,7 +326,7 @@ def test_a_slow_printer_never_gets_a_second_copy(ctx: AppContext) -> None:
 
 def printed_with_fee(ctx: AppContext) -> int:
     app_id = approved(ctx)
-    ctx.printing.print_application(app_id, "S1")
+    print_confirmed(ctx, app_id)
     return app_id
 
 

@@ -1,5 +1,7 @@
 """The clerk's screen: the queue, one application's values with their provenance, and the
-actions claim → correct → approve (本人確認) → print → payment → complete.
+actions claim → correct → approve (本人確認) → print → payment → complete, and the print
+queue: printer state, jobs waiting or needing a clerk's confirmation, the exact PDF as a
+preview (QtPdf), confirm "printed", reprint (再発行) or cancel. No print dialog ever opens.
 
 Dense but legible desk layout (14–16 px). All work runs through the runner's lanes; the
 window only shows results. Errors appear in the message line with what to do."""
@@ -10,8 +12,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
 from PySide6.QtGui import QKeySequence
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -34,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from devices.payment import OrderStatus
+from devices.printer import KNOWN_REASONS, PrinterState
 from forms.display import display_value
 from forms.model import FieldKind, FilledBy
 from forms.prefill import changed_from_prefill
@@ -44,7 +49,7 @@ from kiosk.errors import message_of
 from kiosk.glyph_review import GlyphReport
 from kiosk.i18n import tr
 from kiosk.payment_service import PaymentView
-from kiosk.print_service import JobStatus, PrintOutcome
+from kiosk.print_service import JobStatus, PrintOutcome, QueuedJob
 from kiosk.resident_flow import ResidentFlow, ResidentView
 from kiosk.runner import Runner
 from kiosk.status import Status
@@ -100,6 +105,7 @@ class StaffWindow(QWidget):
         *,
         refresh_ms: int = 1500,
         display: CounterDisplay | None = None,
+        print_ms: int = 1000,
     ) -> None:
         super().__init__()
         self.ctx = ctx
@@ -119,6 +125,8 @@ class StaffWindow(QWidget):
         self.countdown_timer = QTimer(self)
         self.countdown_timer.setInterval(1000)
         self.countdown_timer.timeout.connect(self._show_countdown)
+        self._polling_prints = False
+        self._preview_buffer: QBuffer | None = None
         self.setObjectName("staff")
         self.setWindowTitle(tr("staff_title"))
         self.setStyleSheet(STAFF_QSS)
@@ -151,9 +159,11 @@ class StaffWindow(QWidget):
         self.payment_timer = QTimer(self)
         self.payment_timer.setInterval(1000)
         self.payment_timer.timeout.connect(self.poll_payments)
+        # the print queue's rounds (retries when due, following sent jobs) run only while a
+        # clerk is signed in: no form with personal data prints at an unattended counter
         self.print_timer = QTimer(self)
-        self.print_timer.setInterval(1000)
-        self.print_timer.timeout.connect(self.poll_print_job)
+        self.print_timer.setInterval(print_ms)
+        self.print_timer.timeout.connect(self.poll_print_queue)
         if flow is not None:
             flow.subscribe(self._show_resident_state)
             self._show_resident_state(flow.view())
@@ -189,7 +199,16 @@ class StaffWindow(QWidget):
         self.queue = QListWidget()
         self.queue.setObjectName("queue")
         self.queue.itemSelectionChanged.connect(self._on_select)
-        lbox.addWidget(self.queue)
+        lbox.addWidget(self.queue, 3)
+        lbox.addWidget(_label(tr("staff_print_queue"), "h1"))
+        self.printer_state = _label()
+        self.printer_state.setObjectName("printer_state")
+        lbox.addWidget(self.printer_state)
+        self.print_queue = QListWidget()
+        self.print_queue.setObjectName("print_queue")
+        self.print_queue.setWordWrap(True)
+        self.print_queue.itemSelectionChanged.connect(self._on_select_job)
+        lbox.addWidget(self.print_queue, 2)
         split.addWidget(left)
 
         right = QFrame()
@@ -208,7 +227,11 @@ class StaffWindow(QWidget):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        rbox.addWidget(self.table, 1)
+        # the values table, or in its place the preview of the exact PDF to be printed
+        self.detail_stack = QStackedWidget()
+        self.detail_stack.addWidget(self.table)
+        self.detail_stack.addWidget(self._build_preview())
+        rbox.addWidget(self.detail_stack, 1)
         rbox.addWidget(self._build_glyph_panel())
         self.fee_line = _label()
         self.fee_line.setObjectName("fee_line")
@@ -283,9 +306,30 @@ class StaffWindow(QWidget):
                 tr("staff_complete"), "complete", self.complete, primary=True, shortcut="Ctrl+D"
             ),
         }
+        self.print_buttons = {
+            "preview": _btn(tr("staff_preview"), "preview", self.show_preview, shortcut="Ctrl+R"),
+            "confirm": _btn(
+                tr("staff_confirm_printed"),
+                "confirm_printed",
+                self.confirm_printed,
+                primary=True,
+                shortcut="Ctrl+K",
+            ),
+            "reprint": _btn(tr("staff_reprint"), "reprint", self.reprint, shortcut="Ctrl+Shift+R"),
+            "cancel": _btn(tr("staff_cancel_print"), "cancel_print", self.cancel_print),
+        }
         for b in self.action_buttons.values():
             buttons.addWidget(b)
         rbox.addLayout(buttons)
+        self.job_line = _label()
+        self.job_line.setObjectName("job_line")
+        rbox.addWidget(self.job_line)
+        print_row = QHBoxLayout()
+        print_row.addStretch(1)
+        print_row.addWidget(self.action_buttons["retry"])
+        for b in self.print_buttons.values():
+            print_row.addWidget(b)
+        rbox.addLayout(print_row)
 
         self.qr_panel = QFrame()
         qbox = QHBoxLayout(self.qr_panel)
@@ -337,6 +381,22 @@ class StaffWindow(QWidget):
         box.addLayout(row)
         self.glyph_panel.hide()
         return self.glyph_panel
+    def _build_preview(self) -> QWidget:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        box.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        head.addWidget(_label(tr("staff_preview_title"), "h1"), 1)
+        head.addWidget(_btn(tr("staff_preview_close"), "preview_close", self.close_preview))
+        box.addLayout(head)
+        self.pdf_document = QPdfDocument(self)
+        self.pdf_view = QPdfView()
+        self.pdf_view.setObjectName("pdf_view")
+        self.pdf_view.setPageMode(QPdfView.PageMode.MultiPage)
+        self.pdf_view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.pdf_view.setDocument(self.pdf_document)
+        box.addWidget(self.pdf_view, 1)
+        return page
 
     # --- background helper -------------------------------------------------------------
     def _submit(
@@ -394,6 +454,8 @@ class StaffWindow(QWidget):
         self.refresh_queue()
         self.queue_timer.start()
         self.payment_timer.start()
+        self.print_timer.start()
+        self.poll_print_queue()
 
     def sign_out(self) -> None:
         staff = self.staff_id
@@ -409,6 +471,8 @@ class StaffWindow(QWidget):
         self.display.clear()  # no code stays payable on the resident's screen
         self._show_detail(None)
         self.queue.clear()
+        self.print_queue.clear()
+        self.printer_state.setText("")
         self.who.setText("")
         self.sign_out_button.hide()
         self.pages.setCurrentIndex(0)
@@ -502,6 +566,7 @@ class StaffWindow(QWidget):
             for field in (self.correct_value, self.correct_reason, self.reject_reason):
                 field.clear()
             self.message.setText("")
+            self.close_preview()
         self.job = job
         self.glyphs = glyphs
         self.needs_refund = needs_refund
@@ -511,8 +576,9 @@ class StaffWindow(QWidget):
         self.current, self.payment = detail, payment
         self.table.setRowCount(0)
         self.correct_field.clear()
-        for b in self.action_buttons.values():
+        for b in (*self.action_buttons.values(), *self.print_buttons.values()):
             b.setEnabled(False)
+        self.job_line.setText("")
         self.correct_panel.hide()
         self.reject_reason.hide()
         self.qr_panel.hide()
@@ -568,8 +634,16 @@ class StaffWindow(QWidget):
             a[name].setEnabled(mine)
         if glyphs is not None and not glyphs.resolved:
             a["approve"].setEnabled(False)  # 外字 first: nothing prints before the decision
-        job_idle = job is None or job.status in (JobStatus.WAITING, JobStatus.CANCELLED)
-        a["retry"].setEnabled(detail.status is Status.APPROVED and job_idle)
+        job_idle = job is None or job.status in (
+            JobStatus.WAITING,
+            JobStatus.CANCELLED,
+            JobStatus.REPLACED,
+        )
+        a["retry"].setEnabled(
+            (detail.status is Status.APPROVED and job_idle)
+            or (job is not None and job.status is JobStatus.WAITING)
+        )
+        self._enable_print_buttons(detail, job, mine)
         qr_open = payment is not None and payment.status is OrderStatus.OPEN
         a["qr"].setEnabled(
             detail.fee.total > 0
@@ -655,15 +729,47 @@ class StaffWindow(QWidget):
 
         self._run("db", work, self._reload)
 
+    def _enable_print_buttons(
+        self, detail: ApplicationDetail, job: PrintOutcome | None, mine: bool
+    ) -> None:
+        p = self.print_buttons
+        printable = detail.status in (
+            Status.APPROVED,
+            Status.PRINTED,
+            Status.AWAITING_PAYMENT,
+            Status.PAID,
+        )
+        p["preview"].setEnabled(printable or mine)
+        status = job.status if job is not None else None
+        p["confirm"].setEnabled(status is JobStatus.NEEDS_CONFIRMATION)
+        reissue = status is JobStatus.PRINTED and detail.status in (
+            Status.PRINTED,
+            Status.AWAITING_PAYMENT,
+            Status.PAID,
+        )
+        p["reprint"].setText(tr("staff_reissue" if reissue else "staff_reprint"))
+        p["reprint"].setEnabled(status is JobStatus.NEEDS_CONFIRMATION or reissue)
+        p["cancel"].setEnabled(
+            status
+            in (JobStatus.QUEUED, JobStatus.WAITING, JobStatus.SENT, JobStatus.NEEDS_CONFIRMATION)
+        )
+
     def _show_job(self, detail: ApplicationDetail, job: PrintOutcome | None) -> None:
-        if detail.status is not Status.APPROVED or job is None:
-            self.print_timer.stop()
-        elif job.status in (JobStatus.SENT, JobStatus.SENDING, JobStatus.QUEUED):
+        if job is None:
+            return
+        self.job_line.setText(job_summary(job))
+        if detail.status is not Status.APPROVED and not job.reissue:
+            return
+        if job.status in (JobStatus.SENT, JobStatus.SENDING, JobStatus.QUEUED):
             self._info(tr("staff_print_sent"))
-            self.print_timer.start()
         elif job.status is JobStatus.WAITING:
-            self.print_timer.stop()
             self.message.setText(tr("staff_print_waiting", reason=tr(job.error_key or "")))
+        elif job.status is JobStatus.NEEDS_CONFIRMATION:
+            self.message.setProperty("role", "msg")
+            self.message.setText(
+                tr("staff_print_check", reason=tr(f"confirm_{job.confirm_reason}"))
+            )
+            self.message.style().polish(self.message)
 
     def _show_payment(self, detail: ApplicationDetail, payment: PaymentView | None) -> None:
         if payment is None:
@@ -793,23 +899,117 @@ class StaffWindow(QWidget):
 
     def _printed(self, outcome: PrintOutcome) -> None:
         self._reload()
-        if outcome.status is JobStatus.WAITING:
-            self.message.setText(tr("staff_print_waiting", reason=tr(outcome.error_key or "")))
-        elif outcome.status is JobStatus.PRINTED:
+        self.poll_print_queue()
+        if outcome.status is JobStatus.PRINTED:
             self._info(tr("staff_printed"))
-        else:
-            self._info(tr("staff_print_sent"))
+        elif outcome.status is JobStatus.CANCELLED:
+            self._info(tr("staff_print_cancelled"))
 
-    def poll_print_job(self) -> None:
-        """Until the spooler reports the sent job finished (the application then becomes
-        printed); never resubmits."""
-        job, staff = self.job, self.staff_id
-        if job is None or job.status not in (JobStatus.SENT, JobStatus.SENDING):
-            self.print_timer.stop()
+    def _job_id(self) -> int:
+        assert self.job is not None
+        return self.job.job_id
+
+    def confirm_printed(self) -> None:
+        """「印刷できました」: the clerk holds the paper; the application becomes printed."""
+        job_id, staff = self._job_id(), self.staff_id
+        self._run(
+            "printer", lambda: self.ctx.printing.confirm_printed(job_id, staff), self._printed
+        )
+
+    def reprint(self) -> None:
+        """「印刷できていない」 (or 再発行 of a printed form): a new job marked with its count."""
+        job_id, staff = self._job_id(), self.staff_id
+        self._run("printer", lambda: self.ctx.printing.reprint(job_id, staff), self._printed)
+
+    def cancel_print(self) -> None:
+        job_id, staff = self._job_id(), self.staff_id
+        self._run("printer", lambda: self.ctx.printing.cancel(job_id, staff), self._printed)
+
+    def poll_print_queue(self) -> None:
+        """One round of the print queue (due retries, sent jobs followed) and the printer's
+        state; never resubmits a job that may have reached the spooler."""
+        if self._polling_prints or not self.staff_id:
             return
-        self.print_timer.stop()  # one question at a time; _show_job restarts it
-        job_id = job.job_id
-        self._submit("printer", lambda: self.ctx.printing.refresh(job_id, staff), self._printed)
+        self._polling_prints = True
+        staff = self.staff_id
+
+        def round_() -> tuple[list[int], list[QueuedJob], PrinterState]:
+            changed = self.ctx.printing.run_due(staff)
+            return changed, self.ctx.printing.open_jobs(), self.ctx.printing.printer_state()
+
+        def done(result: tuple[list[int], list[QueuedJob], PrinterState]) -> None:
+            self._polling_prints = False
+            changed, jobs, state = result
+            self._show_print_queue(jobs, state)
+            if changed:
+                self.refresh_queue()
+            if self.current is not None and self.current.id in changed:
+                self.load(self.current.id)
+
+        def failed(exc: BaseException) -> None:
+            self._polling_prints = False
+            self._show_error(exc)
+
+        self._submit("printer", round_, done, failed)
+
+    def _show_print_queue(self, jobs: list[QueuedJob], state: PrinterState) -> None:
+        if state.ready:
+            self.printer_state.setProperty("role", "info")
+            self.printer_state.setText(tr("staff_printer_ready"))
+        else:
+            self.printer_state.setProperty("role", "msg")
+            self.printer_state.setText(tr("staff_printer_problem", reasons=reasons_text(state)))
+        self.printer_state.style().polish(self.printer_state)
+        selected = self.current.id if self.current else None
+        self.print_queue.blockSignals(True)
+        self.print_queue.clear()
+        for line in jobs:
+            entry = QListWidgetItem(
+                f"{line.ticket}  {line.title}\n{job_summary(line.outcome, short=True)}"
+            )
+            entry.setData(Qt.ItemDataRole.UserRole, line.outcome.application_id)
+            self.print_queue.addItem(entry)
+            if line.outcome.application_id == selected:
+                entry.setSelected(True)
+        if not jobs:
+            empty = QListWidgetItem(tr("staff_print_queue_empty"))
+            empty.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.print_queue.addItem(empty)
+        self.print_queue.blockSignals(False)
+
+    def _on_select_job(self) -> None:
+        items = self.print_queue.selectedItems()
+        if items and items[0].data(Qt.ItemDataRole.UserRole) is not None:
+            self.load(int(items[0].data(Qt.ItemDataRole.UserRole)))
+
+    # --- preview ---------------------------------------------------------------------------
+    def show_preview(self) -> None:
+        """The exact PDF the next job sends, rendered by QtPdf from memory (no file)."""
+        app_id = self._app_id()
+        self._run("db", lambda: self.ctx.printing.preview_pdf(app_id), self._show_pdf)
+
+    def _show_pdf(self, pdf: bytes) -> None:
+        self.close_preview()
+        buffer = QBuffer(self)
+        buffer.setData(QByteArray(pdf))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self._preview_buffer = buffer
+        self.pdf_document.load(buffer)
+        self.detail_stack.setCurrentIndex(1)
+
+    def close_preview(self) -> None:
+        """The form's bytes leave memory with the preview (and on any change of screen)."""
+        self.detail_stack.setCurrentIndex(0)
+        self.pdf_document.close()
+        if self._preview_buffer is not None:
+            self._preview_buffer.close()
+            self._preview_buffer.setData(QByteArray())
+            self._preview_buffer.deleteLater()
+            self._preview_buffer = None
+
+    @property
+    def preview_pages(self) -> int:
+        return self.pdf_document.pageCount() if self.detail_stack.currentIndex() == 1 else 0
 
     def _show_countdown(self) -> None:
         payment = self.payment
@@ -880,6 +1080,27 @@ class StaffWindow(QWidget):
         self.countdown_timer.stop()
         self.print_timer.stop()
         self._polling_payments = False
+        self._polling_prints = False
+        self.close_preview()
+
+
+def reasons_text(state: PrinterState) -> str:
+    codes = [r if r in KNOWN_REASONS else "other" for r in state.reasons] or ["other"]
+    return "・".join(dict.fromkeys(tr("printer_reason_" + c.replace("-", "_")) for c in codes))
+
+
+def job_summary(job: PrintOutcome, *, short: bool = False) -> str:
+    """One line about a job for the clerk: its state, why, and its reissue count."""
+    parts = [tr(f"job_{job.status.value}")]
+    if job.status is JobStatus.WAITING and job.error_key:
+        parts.append(tr(job.error_key))
+    if job.status is JobStatus.NEEDS_CONFIRMATION and job.confirm_reason and not short:
+        parts.append(tr(f"confirm_{job.confirm_reason}"))
+    if job.reissue:
+        parts.append(tr("staff_reissue_count", n=job.reissue))
+    if job.attempts > 1:
+        parts.append(tr("staff_print_attempts", n=job.attempts))
+    return " — ".join(parts)
 
 
 def _minutes_since(then: datetime | None, now: datetime) -> int:
