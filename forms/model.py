@@ -10,9 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from forms.localized import pick
+
+if TYPE_CHECKING:  # parsed by forms/rules.py after the fields (they refer to each other)
+    from forms.computed import Computation
+    from forms.conditions import Condition
+    from forms.eligibility import Eligibility
+    from forms.rules import Rule
 
 
 class TemplateError(ValueError):
@@ -53,6 +59,8 @@ class Source(StrEnum):
     CARD_SEX = "card.sex"
     CARD_MY_NUMBER = "card.my_number"
     SESSION_TODAY = "session.today"
+    #: filled by the system from other values (``compute``: age, today, tax_year, delivery)
+    COMPUTED = "computed"
 
 
 CARD_SOURCES = frozenset(s for s in Source if s.value.startswith("card."))
@@ -83,6 +91,12 @@ class Field:
     pattern: str | None = None
     #: print this date field in 和暦 (default) or in Western form
     date_style: str = "wareki"
+    #: asked and kept only while this holds (forms/conditions.py); None: always
+    shown_when: Condition | None = None
+    #: required (a checkbox: ticked) while this holds, on top of ``required``
+    required_when: Condition | None = None
+    #: how a ``computed`` source or a computed default (``"default": {"compute": …}``) is made
+    compute: Computation | None = None
 
     @property
     def from_card(self) -> bool:
@@ -128,6 +142,10 @@ class Template:
     sections: tuple[Section, ...]
     fees: tuple[FeeRule, ...]
     description: Localized = field(default_factory=dict)
+    #: cross-field rules (``when`` ⇒ ``require``), checked before submission and approval
+    rules: tuple[Rule, ...] = ()
+    #: who may apply and what each must bring; None: anyone, nothing extra
+    eligibility: Eligibility | None = None
 
     @property
     def fields(self) -> tuple[Field, ...]:
@@ -213,7 +231,12 @@ def _parse_field(raw: Any, where: str) -> Field:
         source=source,
         help=_localized(raw["help"], f"{where}.help") if "help" in raw else {},
         choices=choices,
-        default=None if raw.get("default") is None else str(raw["default"]),
+        # a computed default ({"compute": …}) is parsed by forms/rules.py
+        default=(
+            None
+            if raw.get("default") is None or isinstance(raw["default"], dict)
+            else str(raw["default"])
+        ),
         minimum=_opt_int(raw.get("min"), f"{where}.min"),
         maximum=_opt_int(raw.get("max"), f"{where}.max"),
         max_length=_opt_int(raw.get("max_length"), f"{where}.max_length"),
@@ -293,4 +316,6 @@ def parse_template(raw: Any) -> Template:
         )
     if template.card_fills not in ("applicant", "notifier"):
         raise TemplateError("card_fills", "must be 'applicant' or 'notifier'")
-    return template
+    from forms.rules import attach_logic  # conditions need every field parsed first
+
+    return attach_logic(template, raw)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from forms.model import Field, FieldKind, FilledBy, Template
+from forms.visibility import is_required, visible_ids
 from forms.wareki import PartialDate
 
 # Hiragana, katakana, the long-vowel mark and spaces (full and half width).
@@ -22,11 +23,13 @@ class Problem:
     params: tuple[tuple[str, object], ...] = ()
 
 
-def check_field(f: Field, value: str | None) -> Problem | None:
-    """Return the first problem with ``value`` for ``f``, or ``None``."""
+def check_field(f: Field, value: str | None, *, required: bool | None = None) -> Problem | None:
+    """Return the first problem with ``value`` for ``f``, or ``None``. ``required``
+    overrides the field's own flag (a ``required_when`` that holds)."""
+    required = f.required if required is None else required
     text = (value or "").strip()
-    if not text or (f.kind is FieldKind.CHECKBOX and text == "0" and f.required):
-        return Problem(f.id, "invalid_required") if f.required else None
+    if not text or (f.kind is FieldKind.CHECKBOX and text == "0" and required):
+        return Problem(f.id, "invalid_required") if required else None
     if f.max_length is not None and len(text) > f.max_length:
         return Problem(f.id, "invalid_too_long", (("max", f.max_length),))
     match f.kind:
@@ -72,12 +75,15 @@ def check_field(f: Field, value: str | None) -> Problem | None:
 def validate(
     template: Template, values: Mapping[str, str], *, include_staff: bool = False
 ) -> list[Problem]:
-    """Problems for the whole form; staff-filled fields are checked only when asked."""
+    """Problems for the whole form; staff-filled fields are checked only when asked, and
+    fields whose ``shown_when`` does not hold not at all."""
     problems = []
+    shown = visible_ids(template, values)
+    applying = {k: v for k, v in values.items() if k in shown}
     for f in template.fields:
-        if f.filled_by is FilledBy.STAFF and not include_staff:
+        if (f.filled_by is FilledBy.STAFF and not include_staff) or f.id not in shown:
             continue
-        problem = check_field(f, values.get(f.id))
+        problem = check_field(f, values.get(f.id), required=is_required(f, applying))
         if problem is not None:
             problems.append(problem)
     return problems
