@@ -39,7 +39,9 @@ def settle(
     plain = {k: v.value for k, v in values.items()}
     shown = visible_ids(template, plain)
     result = {k: v for k, v in values.items() if k in shown}
-    for fid, value in computed_values(template, {k: v.value for k, v in result.items()}, day).items():
+    for fid, value in computed_values(
+        template, {k: v.value for k, v in result.items()}, day
+    ).items():
         if fid in shown:
             result[fid] = FilledValue(value, Provenance.SYSTEM)
     return result

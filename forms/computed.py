@@ -63,9 +63,9 @@ def parse_computation(
     raw: Any, f: Field, where: str, fields: Mapping[str, Field], *, as_default: bool
 ) -> Computation:
     if not isinstance(raw, dict):
-        raise TemplateError(where, "must be an object such as {\"compute\": \"age\"}")
+        raise TemplateError(where, 'must be an object such as {"compute": "age"}')
     try:
-        kind = Compute(raw.get("compute"))
+        kind = Compute(str(raw.get("compute")))
     except ValueError:
         allowed = ", ".join(c.value for c in Compute)
         raise TemplateError(
@@ -173,6 +173,6 @@ def computed_defaults(template: Template, day: date) -> dict[str, str]:
 def check_computed_field(f: Field, where: str) -> None:
     """A computed value is the system's: nobody is asked for it."""
     if f.source is Source.COMPUTED and f.compute is None:
-        raise TemplateError(where, "a computed field needs \"compute\"")
+        raise TemplateError(where, 'a computed field needs "compute"')
     if f.source is Source.COMPUTED and f.filled_by is not FilledBy.SYSTEM:
         raise TemplateError(where, "a computed field is filled by the system")

@@ -64,11 +64,12 @@ def _allowed_values(f: Field) -> set[str] | None:
 
 def _check_value(f: Field, value: Any, where: str) -> str:
     if not isinstance(value, str):
-        raise TemplateError(where, "a value to compare must be a string (e.g. \"1\", \"proxy\")")
+        raise TemplateError(where, 'a value to compare must be a string (e.g. "1", "proxy")')
     allowed = _allowed_values(f)
     if allowed is not None and value not in allowed:
         raise TemplateError(
-            where, f"{value!r} is not a value of field {f.id!r}; allowed: {', '.join(sorted(allowed))}"
+            where,
+            f"{value!r} is not a value of field {f.id!r}; allowed: {', '.join(sorted(allowed))}",
         )
     return value
 
@@ -110,12 +111,14 @@ def _parse_test(raw: dict[str, Any], where: str, fields: Mapping[str, Field]) ->
 def parse_condition(raw: Any, where: str, fields: Mapping[str, Field]) -> Condition:
     """Parse one condition; ``fields`` are the template's fields by id."""
     if not isinstance(raw, dict) or not raw:
-        raise TemplateError(where, "a condition must be an object such as {\"field\": …, \"equals\": …}")
+        raise TemplateError(
+            where, 'a condition must be an object such as {"field": …, "equals": …}'
+        )
     if "field" in raw:
         return _parse_test(raw, where, fields)
     if len(raw) != 1:
         raise TemplateError(where, "combine conditions with exactly one of: all, any, not")
-    (key, arg), = raw.items()
+    ((key, arg),) = raw.items()
     if key in ("all", "any"):
         if not isinstance(arg, list) or not arg:
             raise TemplateError(f"{where}.{key}", "must be a non-empty list of conditions")

@@ -104,7 +104,9 @@ def _obligation(raw: Any, where: str) -> Obligation:
         raise TemplateError(where, f"unknown obligation {raw!r}; allowed: {allowed}") from None
 
 
-def parse_eligibility(raw: Any, fields: Mapping[str, Field], computed_from_outcome: set[str]) -> Eligibility:
+def parse_eligibility(
+    raw: Any, fields: Mapping[str, Field], computed_from_outcome: set[str]
+) -> Eligibility:
     where = "eligibility"
     if not isinstance(raw, dict):
         raise TemplateError(where, "must be an object")
@@ -126,7 +128,8 @@ def parse_eligibility(raw: Any, fields: Mapping[str, Field], computed_from_outco
         place = f"{where}.relations.{value}"
         if value not in choices:
             raise TemplateError(
-                place, f"{value!r} is not a choice of {f.id!r}; choices: {', '.join(sorted(choices))}"
+                place,
+                f"{value!r} is not a choice of {f.id!r}; choices: {', '.join(sorted(choices))}",
             )
         if not isinstance(needs, list):
             raise TemplateError(place, "must be a list of obligations (may be empty)")
@@ -147,7 +150,9 @@ def parse_eligibility(raw: Any, fields: Mapping[str, Field], computed_from_outco
     for i, entry in enumerate(_list(raw.get("obligations", []), f"{where}.obligations")):
         place = f"{where}.obligations[{i}]"
         cond = condition(entry, place)
-        obligations.append(ConditionalObligation(cond, _obligation(entry.get("obligation"), f"{place}.obligation")))
+        obligations.append(
+            ConditionalObligation(cond, _obligation(entry.get("obligation"), f"{place}.obligation"))
+        )
     refusals = []
     for i, entry in enumerate(_list(raw.get("refuse", []), f"{where}.refuse")):
         place = f"{where}.refuse[{i}]"
@@ -180,7 +185,9 @@ def evaluate(template: Template, values: Mapping[str, str]) -> Outcome:
         return Outcome(Verdict.REFUSED, relation, reason=RELATION_NOT_ALLOWED)
     for refusal in rules.refusals:
         if holds(refusal.when, shown):
-            return Outcome(Verdict.REFUSED, relation, reason=refusal.reason, message=refusal.message)
+            return Outcome(
+                Verdict.REFUSED, relation, reason=refusal.reason, message=refusal.message
+            )
     duties = list(needs[relation])
     for conditional in rules.obligations:
         if holds(conditional.when, shown) and conditional.obligation not in duties:

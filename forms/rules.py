@@ -93,7 +93,7 @@ def _field_logic(f: Field, raw: dict[str, Any], where: str, fields: Mapping[str,
     if f.source is Source.COMPUTED:
         compute = parse_computation(spec, f, where, fields, as_default=False)
     elif spec:
-        raise TemplateError(where, f"{sorted(spec)} need \"source\": \"computed\"")
+        raise TemplateError(where, f'{sorted(spec)} need "source": "computed"')
     if isinstance(raw.get("default"), dict):
         if f.source is not None:
             raise TemplateError(f"{where}.default", "a field with a source has no default")
@@ -158,13 +158,15 @@ def attach_logic(template: Template, raw: Mapping[str, Any]) -> Template:
         raise TemplateError("rules", "must be a list")
     rules = tuple(_parse_rule(r, f"rules[{i}]", fields) for i, r in enumerate(rules_raw))
     decided = {
-        f.id for f in fields.values() if f.compute is not None and f.compute.kind is Compute.DELIVERY
+        f.id
+        for f in fields.values()
+        if f.compute is not None and f.compute.kind is Compute.DELIVERY
     }
     eligibility = (
         parse_eligibility(raw["eligibility"], fields, decided) if "eligibility" in raw else None
     )
     if decided and eligibility is None:
-        raise TemplateError(places[min(decided)], "delivery needs an \"eligibility\" block")
+        raise TemplateError(places[min(decided)], 'delivery needs an "eligibility" block')
     return dataclasses.replace(
         template, sections=tuple(sections), rules=rules, eligibility=eligibility
     )
