@@ -32,6 +32,8 @@ ANSWERS = {
     "kind": "part",
     "include_head": "0",
     "include_honseki": "1",
+    "include_my_number": "0",
+    "include_resident_code": "0",
     "relation": "self",
     "purpose": "employment",
 }

@@ -387,7 +387,7 @@ class QuestionPage(Page):
         self.title.setText(q.label)
         self.help.setText(q.help)
         self.help.setVisible(bool(q.help))
-        problem = message_text(tr, q.problem)
+        problem = message_text(tr, q.problem) or q.problem_text
         self.alert.setText(f"⚠ {problem}" if problem else "")
         self.alert.setVisible(bool(problem))
         self.next.setText(tr("next"))
@@ -449,10 +449,16 @@ class ReviewPage(Page):
         self.title = label(role="title")
         self.note = label(role="note")
         self.alert = label(role="alert")
+        # why the application cannot be sent (the template's rules, eligibility) and what
+        # the resident must bring or know, in plain words
+        self.blockers = label(role="alert")
+        self.blockers.setObjectName("review_blockers")
+        self.notices = label(role="subtitle")
+        self.notices.setObjectName("review_notices")
         self.rows = RowsPanel()
         self.submit = button("", "primary", flow.submit)
         self.submit.setObjectName("submit")
-        for w in (self.title, self.note, self.alert):
+        for w in (self.title, self.note, self.alert, self.blockers, self.notices):
             self.box.addWidget(w)
         self.box.addWidget(scrolling(self.rows), 1)
         self.box.addWidget(self.submit, alignment=Qt.AlignmentFlag.AlignRight)
@@ -463,12 +469,21 @@ class ReviewPage(Page):
         text = message_text(tr, view.message)
         self.alert.setText(text)
         self.alert.setVisible(bool(text))
+        blocked = "\n".join(f"⚠ {text}" for text in view.blockers)
+        self.blockers.setText(f"{tr('review_blocked')}\n{blocked}" if blocked else "")
+        self.blockers.setVisible(bool(blocked))
+        notices = "\n".join(f"・{text}" for text in view.notices)
+        self.notices.setText(f"{tr('review_notices')}\n{notices}" if notices else "")
+        self.notices.setVisible(bool(notices))
         editable = frozenset(r.field_id for r in view.rows if r.provenance.value == "resident")
         self.rows.show_rows(view, tr, self.flow.edit, editable)
         self.submit.setText(tr("submit"))
+        self.submit.setEnabled(not view.blockers)
 
     def clear(self) -> None:
         self.rows.clear()
+        self.blockers.clear()
+        self.notices.clear()
 
 
 class SubmittedPage(Page):

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from devices.payment import OrderStatus
 from forms.display import display_value
 from forms.model import FieldKind, FilledBy
+from forms.visibility import visible_ids
 from kiosk.applications import ApplicationDetail, QueueItem
 from kiosk.context import AppContext
 from kiosk.errors import message_of
@@ -184,6 +185,12 @@ class StaffWindow(QWidget):
         self.status_line = _label()
         self.status_line.setObjectName("status_line")
         rbox.addWidget(self.status_line)
+        # who may apply and what to check (委任状, photo ID, mailed to the person), and the
+        # template's rules the values break
+        self.eligibility_line = _label("", "banner")
+        self.eligibility_line.setObjectName("eligibility_line")
+        self.eligibility_line.hide()
+        rbox.addWidget(self.eligibility_line)
         self.table = QTableWidget(0, 3)
         self.table.setObjectName("values")
         self.table.setHorizontalHeaderLabels(["項目", "内容", "出所"])
@@ -447,6 +454,8 @@ class StaffWindow(QWidget):
         if detail is None:
             self.heading.setText(tr("staff_select"))
             self.status_line.setText("")
+            self.eligibility_line.setText("")
+            self.eligibility_line.hide()
             self.fee_line.setText("")
             self.identity.setChecked(False)
             return
@@ -457,7 +466,13 @@ class StaffWindow(QWidget):
         self.status_line.setText(
             f"{tr('staff_status')}: {tr('status_' + detail.status.value)}  {claimed}"
         )
+        eligibility = eligibility_text(detail)
+        self.eligibility_line.setText(eligibility)
+        self.eligibility_line.setVisible(bool(eligibility))
+        shown = visible_ids(t, {k: v.value for k, v in detail.values.items()})
         for f in t.fields:
+            if f.id not in shown:  # e.g. the 委任状 row of an applicant who is no proxy
+                continue
             stored = detail.values.get(f.id)
             row = self.table.rowCount()
             self.table.insertRow(row)
@@ -685,6 +700,23 @@ class StaffWindow(QWidget):
         self.payment_timer.stop()
         self.print_timer.stop()
         self._polling_payments = False
+
+
+def eligibility_text(detail: ApplicationDetail) -> str:
+    """The eligibility outcome, the clerk's checks and broken rules, one per line."""
+    outcome, t = detail.eligibility, detail.template
+    lines = []
+    if outcome is not None and t.eligibility is not None:
+        relation_field = t.field(t.eligibility.relation_field)
+        relation = relation_field.choice_label(outcome.relation, "ja") or "—"
+        if outcome.allowed:
+            lines.append(tr("staff_eligibility_allowed", relation=relation))
+        else:
+            reason = outcome.message.get("ja") or tr(f"refused_{outcome.reason}")
+            lines.append(tr("staff_eligibility_refused", relation=relation, reason=reason))
+        lines += [f"⚠ {tr('staff_obligation_' + o.value)}" for o in outcome.obligations]
+    lines += [tr("staff_rule_failed", message=f.message["ja"]) for f in detail.rule_failures]
+    return "\n".join(lines)
 
 
 def _minutes_since(then: datetime | None, now: datetime) -> int:
