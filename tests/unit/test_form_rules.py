@@ -358,3 +358,17 @@ def test_assess_collects_problems_rules_and_eligibility() -> None:
     # staff-only fields are checked at approval: the proxy's subject name
     staff = assess(shipped("koseki"), values, include_staff=True)
     assert "subject_name" in {p.field_id for p in staff.problems}
+
+
+def test_every_obligation_and_built_in_refusal_has_its_texts() -> None:
+    from forms.eligibility import RELATION_NOT_ALLOWED
+    from kiosk.i18n import load_catalog
+
+    for code in ("ja", "en"):
+        catalog = load_catalog(code)
+        for o in Obligation:
+            assert f"obligation_{o.value}" in catalog
+            assert f"staff_obligation_{o.value}" in catalog
+        assert f"refused_{RELATION_NOT_ALLOWED}" in catalog
+    easy = load_catalog("ja-easy")
+    assert {f"obligation_{o.value}" for o in Obligation} <= set(easy)

@@ -469,9 +469,9 @@ class StaffWindow(QWidget):
         eligibility = eligibility_text(detail)
         self.eligibility_line.setText(eligibility)
         self.eligibility_line.setVisible(bool(eligibility))
-        shown = visible_ids(t, {k: v.value for k, v in detail.values.items()})
+        applying = visible_ids(t, {k: v.value for k, v in detail.values.items()})
         for f in t.fields:
-            if f.id not in shown:  # e.g. the 委任状 row of an applicant who is no proxy
+            if f.id not in applying:  # e.g. the 委任状 row of an applicant who is no proxy
                 continue
             stored = detail.values.get(f.id)
             row = self.table.rowCount()
