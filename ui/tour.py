@@ -269,6 +269,10 @@ def _answer(t: Tour, answers: dict[str, str], *, until: str = "") -> None:
         value = {**ANSWERS, **answers}.get(q.field_id, "")
         if q.kind.value == "number":
             t.click(r, "question_next")
+        elif q.kind.value == "phone":
+            for digit in value:
+                t.click(r, f"digit_{digit}")
+            t.click(r, "digit_ok")
         elif q.kind.value == "kana":
             _type_kana(t, r, KANA_ANSWER)
             t.click(r, "kana_next")
@@ -322,6 +326,7 @@ def rules_part(t: Tour, reader: SimulatedCardReader) -> None:
             "honseki_same": "no",
             "relation": "proxy",
             "proxy_letter": "1",
+            "applicant_phone": "0956721111",
             "purpose": "inheritance",
         },
     )

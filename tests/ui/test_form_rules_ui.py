@@ -43,6 +43,10 @@ def answer(qtbot: QtBot, kiosk: Kiosk, answers: dict[str, str], until: str = "")
             return
         if question.kind.value == "number":
             click(qtbot, r, "question_next")
+        elif question.kind.value == "phone":  # digits on the keypad, whose 決定 is つぎへ
+            for digit in answers[question.field_id]:
+                click(qtbot, r, f"digit_{digit}")
+            click(qtbot, r, "digit_ok")
         elif question.kind.value == "kana":
             for ch in "たかさき":
                 click(qtbot, r, f"kana_{ch}")
@@ -137,6 +141,7 @@ KOSEKI_WIDE_AREA_PROXY = {
     "honseki_same": "no",
     "relation": "proxy",
     "proxy_letter": "1",
+    "applicant_phone": "0956721111",
     "purpose": "inheritance",
 }
 
@@ -164,3 +169,42 @@ def test_a_refusal_keeps_submission_disabled_until_changed(qtbot: QtBot, kiosk: 
     assert "顔写真つき" in notices.text()
     click(qtbot, r, "submit")
     wait_screen(qtbot, kiosk, Screen.SUBMITTED)
+
+
+def test_a_phone_number_is_typed_on_a_keypad_and_checked_in_plain_words(
+    qtbot: QtBot, kiosk: Kiosk
+) -> None:
+    r = kiosk.resident
+    to_questions(qtbot, kiosk, "koseki")
+    answer(qtbot, kiosk, KOSEKI_WIDE_AREA_PROXY, until="applicant_phone")
+    for digit in "123":
+        click(qtbot, r, f"digit_{digit}")
+    display = r.findChild(QLabel, "digits_display")
+    assert display is not None
+    assert display.text() == "123"
+    click(qtbot, r, "digit_ok")
+    question = kiosk.flow.view().question
+    assert question is not None
+    assert question.field_id == "applicant_phone"
+    assert question.problem is not None
+    assert question.problem.key == "invalid_phone"
+    assert any(
+        w.isVisible() and w.text() == "⚠ 電話番号が正しくありません" for w in r.findChildren(QLabel)
+    )
+    click(qtbot, r, "digit_delete")
+    for digit in "0956721111":
+        click(qtbot, r, f"digit_{digit}")
+    assert display.text() == "12095672111"  # "12" and 9 more: the keypad stops at 11 digits
+    for _ in range(11):
+        click(qtbot, r, "digit_delete")
+    for digit in "0956721111":
+        click(qtbot, r, f"digit_{digit}")
+    click(qtbot, r, "digit_ok")
+    qtbot.waitUntil(
+        lambda: (
+            kiosk.flow.view().question is not None
+            and kiosk.flow.view().question.field_id == "purpose"
+        ),  # type: ignore[union-attr]
+        timeout=5000,
+    )
+    assert kiosk.flow._s.values["applicant_phone"].value == "0956721111"

@@ -164,7 +164,7 @@ BROKEN = [
     pytest.param(("fees", 0, "code"), "Koseki Zenbu", id="fee-bad-code"),
     pytest.param(("fees", 0, "label"), {"en": "no Japanese"}, id="fee-label-without-ja"),
     pytest.param(
-        ("sections", 2, "fields", 7), MY_NUMBER_FIELD, id="my-number-outside-its-business"
+        ("sections", 2, "fields", 8), MY_NUMBER_FIELD, id="my-number-outside-its-business"
     ),
 ]
 
@@ -185,7 +185,7 @@ def test_the_base_of_the_broken_table_is_valid(validator: jsonschema.Draft202012
     assert raw["sections"][2]["fields"][0]["source"] == "card.name"
     assert raw["sections"][0]["fields"][2]["id"] == "copies"
     assert raw["sections"][2]["fields"][4]["id"] == "relation"
-    assert len(raw["sections"][2]["fields"]) == 7
+    assert len(raw["sections"][2]["fields"]) == 8
     assert schema_errors(validator, raw) == []
     parse_template(raw)
 
@@ -193,7 +193,7 @@ def test_the_base_of_the_broken_table_is_valid(validator: jsonschema.Draft202012
 def test_a_my_number_business_may_bind_the_my_number(
     validator: jsonschema.Draft202012Validator,
 ) -> None:
-    raw = edited(koseki_raw(), ("sections", 2, "fields", 7), MY_NUMBER_FIELD)
+    raw = edited(koseki_raw(), ("sections", 2, "fields", 8), MY_NUMBER_FIELD)
     raw["my_number_business"] = True
     assert schema_errors(validator, raw) == []
     assert parse_template(raw).needs_my_number
@@ -231,7 +231,7 @@ AGE = {
     "label": {"ja": "年齢"},
 }
 PROXY_SHOWN = ("sections", 2, "fields", 5, "shown_when")
-NEW_FIELD = ("sections", 2, "fields", 7)
+NEW_FIELD = ("sections", 2, "fields", 8)
 BROKEN_LOGIC = [
     # (path, value, where the parser points, words its message must name, schema catches it)
     pytest.param(

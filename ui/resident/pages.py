@@ -35,6 +35,8 @@ from ui.widgets import (
 )
 
 Tr = Callable[..., str]
+#: kinds typed on the digit keypad, with the most digits each takes
+DIGITS = {FieldKind.PHONE: 11, FieldKind.POSTAL_CODE: 7}
 CENTER = Qt.AlignmentFlag.AlignHCenter
 
 
@@ -352,6 +354,14 @@ class QuestionPage(Page):
         self.kana_next.setObjectName("kana_next")
         kana_row.addWidget(self.kana_display, 1)
         kana_row.addWidget(self.kana_next)
+        # phone numbers and postal codes: digits on a keypad (its 決定 is 「つぎへ」)
+        self.digits_display = label("", "entry")
+        self.digits_display.setObjectName("digits_display")
+        self.digit_pad = Keypad(name_prefix="digit_")
+        self.digit_pad.digit.connect(self._type_digit)
+        self.digit_pad.delete.connect(self._delete_digit)
+        self.digit_pad.accept.connect(self._submit)
+        self._digits = ""
         self.choice_box = QWidget()
         self.choice_layout = QGridLayout(self.choice_box)
         self.choice_layout.setSpacing(20)
@@ -359,8 +369,19 @@ class QuestionPage(Page):
         self._field = ""
         self._multi: list[QPushButton] = []
 
+    def _type_digit(self, digit: str) -> None:
+        if len(self._digits) < DIGITS.get(self._kind or FieldKind.PHONE, 11):
+            self._digits += digit
+            self.digits_display.setText(self._digits)
+
+    def _delete_digit(self) -> None:
+        self._digits = self._digits[:-1]
+        self.digits_display.setText(self._digits)
+
     def _submit(self) -> None:
-        if self._kind is FieldKind.NUMBER:
+        if self._kind in DIGITS:
+            self.flow.answer(self._digits)
+        elif self._kind is FieldKind.NUMBER:
             self.flow.answer(str(self.stepper.value))
         elif self._kind is FieldKind.KANA:
             self.flow.answer(self.kana.text())
@@ -406,6 +427,13 @@ class QuestionPage(Page):
             self.kana_next.setText(tr("next"))
             self._mount([self.kana_row, self.kana])
             self.next.hide()
+        elif q.kind in DIGITS:
+            if new_question:
+                self._digits = "".join(ch for ch in q.value if ch.isdigit())
+            self.digits_display.setText(self._digits)
+            self.digit_pad.retranslate(tr("key_delete"), tr("next"))
+            self._mount([self.digits_display, self.digit_pad])
+            self.next.hide()
         elif q.kind is FieldKind.MULTI_CHOICE:  # toggles, then 「つぎへ」
             clear_layout(self.choice_layout)
             chosen = set(q.value.split(",")) if q.value else set()
@@ -438,6 +466,8 @@ class QuestionPage(Page):
 
     def clear(self) -> None:
         self.kana.set_text("")
+        self._digits = ""
+        self.digits_display.clear()
         self.stepper.set_value(1)
         self._field = ""
         self._kind = None
