@@ -318,18 +318,24 @@ def rules_part(t: Tour, reader: SimulatedCardReader) -> None:
     reader.remove()
     t.resident_screen(Screen.START)
     _resident_to_questions(t, reader, "koseki")
-    _answer(
-        t,
-        {
-            "kind": "zenbu",
-            "wide_area": "1",
-            "honseki_same": "no",
-            "relation": "proxy",
-            "proxy_letter": "1",
-            "applicant_phone": "0956721111",
-            "purpose": "inheritance",
-        },
-    )
+    koseki = {
+        "kind": "zenbu",
+        "wide_area": "1",
+        "honseki_same": "no",
+        "relation": "proxy",
+        "proxy_letter": "1",
+        "applicant_phone": "0956721111",
+        "purpose": "inheritance",
+    }
+    _answer(t, koseki, until="wide_area")
+    t.shot(r, "resident-question-wide_area")
+    _answer(t, koseki, until="applicant_phone")
+    for digit in "0956":
+        t.click(r, f"digit_{digit}")
+    t.shot(r, "resident-question-applicant_phone")
+    for _ in range(4):
+        t.click(r, "digit_delete")
+    _answer(t, koseki)
     t.resident_screen(Screen.REVIEW)
     t.shot(r, "resident-review-refused-wide-area-proxy")
     t.click(r, "cancel")
