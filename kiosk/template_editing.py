@@ -6,12 +6,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from devices.card_simulated import demo_card
+from forms.assessment import settle
 from forms.fees import compute_fee
 from forms.model import FieldKind, Source, Template, parse_template
-from forms.prefill import prefill
+from forms.prefill import FilledValue, Provenance, prefill
 from kiosk.clock import Clock, today
 from kiosk.storage.db import Database
 from kiosk.templates_repo import TemplateRepository, publish
@@ -68,7 +70,7 @@ def sample_values(template: Template, day: str) -> dict[str, str]:
         ).items()
     }
     for f in template.fields:
-        if f.id in values:
+        if f.id in values or f.source is Source.COMPUTED:
             continue
         if f.kind is FieldKind.CHOICE and f.choices:
             values[f.id] = f.choices[0].value
@@ -82,7 +84,13 @@ def sample_values(template: Template, day: str) -> dict[str, str]:
             values[f.id] = "1"
         else:
             values[f.id] = "（記入例）"
-    return values
+    # the sample as a resident would submit it: what does not apply dropped, computed fresh
+    sample = {k: FilledValue(v, Provenance.RESIDENT) for k, v in values.items()}
+    return {k: v.value for k, v in settle(template, sample, parse_day(day)).items()}
+
+
+def parse_day(day: str) -> date:
+    return date(int(day[:4]), int(day[4:6]), int(day[6:]))
 
 
 def preview_document(
