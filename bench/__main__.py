@@ -6,6 +6,8 @@
   submit, claim, approve, print to PDF, cashless payment, complete) through the real
   services and the resident state machine, without a screen.
 - render_pdf_ms: rendering one completed form to PDF.
+- form_logic_us: parsing each shipped template and assessing one application (fields,
+  rules, eligibility, computed fields) against it (bench/forms.py).
 - card_read_pcscd_vpcd: reading the card through the real pcscd, vpcd and the virtual card
   (bench/card.py), beside the raw APDU replay, with the APDU count.
 """
@@ -75,6 +77,8 @@ def bench_flow(applications: int) -> dict[str, Any]:
         "copies": "2",
         "include_head": "0",
         "include_honseki": "1",
+        "include_my_number": "0",
+        "include_resident_code": "0",
         "applicant_kana": "たかさき はなこ",
         "relation": "self",
         "purpose": "employment",
@@ -152,6 +156,9 @@ def main() -> int:
         "startup_to_interactive": bench_startup(runs),
     }
     figures.update(bench_flow(int(os.environ.get("BENCH_APPLICATIONS", "30"))))
+    from bench.forms import bench_forms
+
+    figures["form_logic_us"] = bench_forms(int(os.environ.get("BENCH_FORM_RUNS", "200")))
     from bench.card import bench_card
 
     figures["card_read_pcscd_vpcd"] = bench_card(int(os.environ.get("BENCH_CARD_RUNS", "30")))
