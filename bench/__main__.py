@@ -8,6 +8,8 @@
 - render_pdf_ms: rendering one completed form to PDF.
 - payment_http_service: the simulated provider's loopback HTTP service (bench/payment.py):
   its start-up and one create / status round trip through the HTTP adapter.
+- form_logic_us: parsing each shipped template and assessing one application (fields,
+  rules, eligibility, computed fields) against it (bench/forms.py).
 - card_read_pcscd_vpcd: reading the card through the real pcscd, vpcd and the virtual card
   (bench/card.py), beside the raw APDU replay, with the APDU count.
 - payment_qr: EMV/JPQR payload encodes and decodes per second, and PNG QR symbols per
@@ -79,6 +81,8 @@ def bench_flow(applications: int) -> dict[str, Any]:
         "copies": "2",
         "include_head": "0",
         "include_honseki": "1",
+        "include_my_number": "0",
+        "include_resident_code": "0",
         "applicant_kana": "たかさき はなこ",
         "relation": "self",
         "purpose": "employment",
@@ -156,6 +160,9 @@ def main() -> int:
         "startup_to_interactive": bench_startup(runs),
     }
     figures.update(bench_flow(int(os.environ.get("BENCH_APPLICATIONS", "30"))))
+    from bench.forms import bench_forms
+
+    figures["form_logic_us"] = bench_forms(int(os.environ.get("BENCH_FORM_RUNS", "200")))
     from bench.card import bench_card
     from bench.payment import bench_payment
 

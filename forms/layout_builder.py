@@ -23,7 +23,6 @@ LABEL_X = LEFT + BAND_W
 VALUE_X = LABEL_X + LABEL_W
 VALUE_W = RIGHT - VALUE_X
 FOOTER_H = 5.0
-FEE_H = 34.0
 BODY_TOP = 57.0
 CONT_TOP = 26.0  # where the body starts on a continuation page
 
@@ -66,15 +65,18 @@ def _r(v: float) -> float:
 
 @dataclass
 class _Builder:
-    fee: bool
+    #: the fee slip's height (0: no fee on this form)
+    fee_h: float
     split_addresses: frozenset[str]
+    #: rows are drawn this much lower than their full height to keep a form on one page
+    scale: float = 1.0
     elements: list[dict[str, Any]] = field(default_factory=list)
     page: int = 1
     y: float = BODY_TOP
 
     @property
     def bottom(self) -> float:
-        reserve = FOOTER_H + 4 + (FEE_H + 4 if self.fee else 0.0)
+        reserve = FOOTER_H + 4 + (self.fee_h + 4 if self.fee_h else 0.0)
         return PAGE_H - TOP - reserve
 
     def add(self, kind: str, **props: Any) -> None:
@@ -193,7 +195,11 @@ def _mark_lines(f: Field) -> list[list[tuple[str, str, float]]]:
     return lines
 
 
-def _row_height(f: Field, split: bool) -> float:
+def _row_height(f: Field, split: bool, scale: float) -> float:
+    return _r(_full_height(f, split) * scale)
+
+
+def _full_height(f: Field, split: bool) -> float:
     match f.kind:
         case FieldKind.ADDRESS:
             return ROW_H if split else ADDRESS_H
@@ -204,7 +210,7 @@ def _row_height(f: Field, split: bool) -> float:
         case FieldKind.CHOICE | FieldKind.MULTI_CHOICE if len(f.choices) <= 8:
             return max(ROW_H, len(_mark_lines(f)) * MARK_LINE_H + 2)
         case FieldKind.PERSONS:
-            return PERSON_HEAD_H + (f.max_rows or 4) * PERSON_ROW_H
+            return PERSON_HEAD_H + (f.max_rows or 4) * PERSON_ROW_H  # head kept, rows scale
         case _:
             return ROW_H
 
@@ -212,23 +218,24 @@ def _row_height(f: Field, split: bool) -> float:
 def _value(b: _Builder, f: Field, y: float, h: float) -> None:
     if f.kind in (FieldKind.CHOICE, FieldKind.MULTI_CHOICE) and len(f.choices) <= 8:
         marks = []
-        line_top = y + (h - len(_mark_lines(f)) * MARK_LINE_H) / 2
+        line_h = min(MARK_LINE_H, (h - 1) / len(_mark_lines(f)))
+        line_top = y + (h - len(_mark_lines(f)) * line_h) / 2
         for line in _mark_lines(f):
             x = VALUE_X + 2
             for value, label, w in line:
-                marks.append({"value": value, "x": _r(x), "y": _r(line_top + 1.9)})
+                marks.append({"value": value, "x": _r(x), "y": _r(line_top + (line_h - MARK) / 2)})
                 b.text(
                     x + MARK + 0.3,
                     line_top,
                     w - MARK - 1,
-                    MARK_LINE_H,
+                    _r(line_h),
                     label,
                     font="mincho",
                     size=10.5,
                     min_size=7,
                 )
                 x += w
-            line_top += MARK_LINE_H
+            line_top += line_h
         b.add("field", field=f.id, x=VALUE_X, y=y, w=VALUE_W, h=h, show="marks", marks=marks)
     elif f.kind is FieldKind.ADDRESS and f.id in b.split_addresses:
         x = VALUE_X
@@ -290,7 +297,7 @@ def _persons(b: _Builder, f: Field, y: float) -> None:
         x=LABEL_X,
         y=y + PERSON_HEAD_H,
         w=width,
-        h=PERSON_ROW_H,
+        h=_r(PERSON_ROW_H * b.scale),
         rows=f.max_rows or 4,
         columns=columns,
     )
@@ -305,7 +312,9 @@ def _band(b: _Builder, title: str, top: float, bottom: float) -> None:
 def _section(b: _Builder, title: str, fields: Iterable[Field]) -> None:
     top = b.y
     for f in fields:
-        h = _row_height(f, f.id in b.split_addresses)
+        h = _row_height(f, f.id in b.split_addresses, b.scale)
+        if f.kind is FieldKind.PERSONS:
+            h = _r(PERSON_HEAD_H + (f.max_rows or 4) * _r(PERSON_ROW_H * b.scale))
         if b.y + h > b.bottom:
             if b.y > top:
                 _band(b, title, top, b.y)
@@ -319,9 +328,33 @@ def _section(b: _Builder, title: str, fields: Iterable[Field]) -> None:
     b.y += 3.0
 
 
+#: row heights tried, tallest first, to keep a form on one page (an official form is one
+#: sheet); below the last the form goes on to a second page instead
+SCALES = (1.0, 0.94, 0.88, 0.82, 0.76, 0.7)
+
+
 def auto_layout(template: Template, *, split_addresses: Iterable[str] = ()) -> dict[str, Any]:
     """Layout data placing every field of ``template`` (see the module docstring)."""
-    b = _Builder(fee=bool(template.fees), split_addresses=frozenset(split_addresses))
+    for scale in SCALES:
+        layout = _arrange(template, frozenset(split_addresses), scale)
+        if layout["pages"] == 1:
+            return layout
+    return _arrange(template, frozenset(split_addresses), SCALES[0])
+
+
+def _fee_height(template: Template) -> float:
+    """Room for the fee lines that can apply at once (at most one per rule), in mm."""
+    if not template.fees:
+        return 0.0
+    # rules on different values of one choice never apply together: one line for them
+    unconditional = sum(1 for r in template.fees if r.when_field is None)
+    lines = unconditional + len({r.when_field for r in template.fees if r.when_field})
+    # printing/render.py: 6pt margins, 19pt a line, 27pt the total; at least 76pt
+    return _r(max(76.0, 12 + 19 * lines + 27) / 72 * 25.4 + 1)
+
+
+def _arrange(template: Template, split: frozenset[str], scale: float) -> dict[str, Any]:
+    b = _Builder(fee_h=_fee_height(template), split_addresses=split, scale=scale)
     _header(b)
     for section in template.sections:
         _section(b, section.title["ja"], section.fields)
@@ -331,9 +364,9 @@ def auto_layout(template: Template, *, split_addresses: Iterable[str] = ()) -> d
             "slot",
             slot="fee",
             x=LEFT,
-            y=PAGE_H - TOP - FOOTER_H - 4 - FEE_H,
+            y=PAGE_H - TOP - FOOTER_H - 4 - b.fee_h,
             w=RIGHT - LEFT,
-            h=FEE_H,
+            h=b.fee_h,
         )
     pages = b.page
     _footer(b, pages)

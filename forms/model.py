@@ -10,10 +10,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from forms.layout import Layout, LayoutError, check_layout_fields, parse_layout
 from forms.localized import pick
+
+if TYPE_CHECKING:  # parsed by forms/rules.py after the fields (they refer to each other)
+    from forms.computed import Computation
+    from forms.conditions import Condition
+    from forms.eligibility import Eligibility
+    from forms.rules import Rule
 
 
 class TemplateError(ValueError):
@@ -73,6 +79,8 @@ class Source(StrEnum):
     CARD_SEX = "card.sex"
     CARD_MY_NUMBER = "card.my_number"
     SESSION_TODAY = "session.today"
+    #: filled by the system from other values (``compute``: age, today, tax_year, delivery)
+    COMPUTED = "computed"
 
 
 CARD_SOURCES = frozenset(s for s in Source if s.value.startswith("card."))
@@ -107,6 +115,12 @@ class Field:
     #: the items of one person row (kind PERSONS only)
     items: tuple[Field, ...] = ()
     max_rows: int | None = None
+    #: asked and kept only while this holds (forms/conditions.py); None: always
+    shown_when: Condition | None = None
+    #: required (a checkbox: ticked) while this holds, on top of ``required``
+    required_when: Condition | None = None
+    #: how a ``computed`` source or a computed default (``"default": {"compute": …}``) is made
+    compute: Computation | None = None
 
     @property
     def from_card(self) -> bool:
@@ -154,6 +168,10 @@ class Template:
     description: Localized = field(default_factory=dict)
     #: where everything is printed; None = the automatic table layout
     layout: Layout | None = None
+    #: cross-field rules (``when`` ⇒ ``require``), checked before submission and approval
+    rules: tuple[Rule, ...] = ()
+    #: who may apply and what each must bring; None: anyone, nothing extra
+    eligibility: Eligibility | None = None
 
     @property
     def fields(self) -> tuple[Field, ...]:
@@ -261,7 +279,12 @@ def _parse_field(raw: Any, where: str, *, in_row: bool = False) -> Field:
         source=source,
         help=_localized(raw["help"], f"{where}.help") if "help" in raw else {},
         choices=choices,
-        default=None if raw.get("default") is None else str(raw["default"]),
+        # a computed default ({"compute": …}) is parsed by forms/rules.py
+        default=(
+            None
+            if raw.get("default") is None or isinstance(raw["default"], dict)
+            else str(raw["default"])
+        ),
         minimum=_opt_int(raw.get("min"), f"{where}.min"),
         maximum=_opt_int(raw.get("max"), f"{where}.max"),
         max_length=_opt_int(raw.get("max_length"), f"{where}.max_length"),
@@ -344,6 +367,9 @@ def parse_template(raw: Any) -> Template:
         )
     if template.card_fills not in ("applicant", "notifier"):
         raise TemplateError("card_fills", "must be 'applicant' or 'notifier'")
+    from forms.rules import attach_logic  # conditions need every field parsed first
+
+    template = attach_logic(template, raw)
     if template.layout is not None:
         _check_layout(template, template.layout)
     return template

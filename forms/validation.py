@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from forms.model import Field, FieldKind, FilledBy, Template
+from forms.visibility import is_required, visible_ids
 from forms.wareki import PartialDate
 
 # Hiragana, katakana, the long-vowel mark and spaces (full and half width).
@@ -43,13 +44,13 @@ def encode_person_rows(rows: list[dict[str, str]]) -> str:
     return json.dumps([r for r in kept if r], ensure_ascii=False, separators=(",", ":"))
 
 
-def _check_persons(f: Field, value: str | None) -> Problem | None:
+def _check_persons(f: Field, value: str | None, required: bool) -> Problem | None:
     try:
         rows = person_rows(value)
     except ValueError:
         return Problem(f.id, "invalid_format")
     if not rows:
-        return Problem(f.id, "invalid_required") if f.required else None
+        return Problem(f.id, "invalid_required") if required else None
     if f.max_rows is not None and len(rows) > f.max_rows:
         return Problem(f.id, "invalid_too_many_rows", (("max", f.max_rows),))
     known = {i.id for i in f.items}
@@ -66,13 +67,15 @@ def _check_persons(f: Field, value: str | None) -> Problem | None:
     return None
 
 
-def check_field(f: Field, value: str | None) -> Problem | None:
-    """Return the first problem with ``value`` for ``f``, or ``None``."""
+def check_field(f: Field, value: str | None, *, required: bool | None = None) -> Problem | None:
+    """Return the first problem with ``value`` for ``f``, or ``None``. ``required``
+    overrides the field's own flag (a ``required_when`` that holds)."""
+    required = f.required if required is None else required
     if f.kind is FieldKind.PERSONS:
-        return _check_persons(f, value)
+        return _check_persons(f, value, required)
     text = (value or "").strip()
-    if not text or (f.kind is FieldKind.CHECKBOX and text == "0" and f.required):
-        return Problem(f.id, "invalid_required") if f.required else None
+    if not text or (f.kind is FieldKind.CHECKBOX and text == "0" and required):
+        return Problem(f.id, "invalid_required") if required else None
     if f.max_length is not None and len(text) > f.max_length:
         return Problem(f.id, "invalid_too_long", (("max", f.max_length),))
     match f.kind:
@@ -118,12 +121,15 @@ def check_field(f: Field, value: str | None) -> Problem | None:
 def validate(
     template: Template, values: Mapping[str, str], *, include_staff: bool = False
 ) -> list[Problem]:
-    """Problems for the whole form; staff-filled fields are checked only when asked."""
+    """Problems for the whole form; staff-filled fields are checked only when asked, and
+    fields whose ``shown_when`` does not hold not at all."""
     problems = []
+    shown = visible_ids(template, values)
+    applying = {k: v for k, v in values.items() if k in shown}
     for f in template.fields:
-        if f.filled_by is FilledBy.STAFF and not include_staff:
+        if (f.filled_by is FilledBy.STAFF and not include_staff) or f.id not in shown:
             continue
-        problem = check_field(f, values.get(f.id))
+        problem = check_field(f, values.get(f.id), required=is_required(f, applying))
         if problem is not None:
             problems.append(problem)
     return problems

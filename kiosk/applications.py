@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from forms.assessment import Assessment, assess, settle
+from forms.eligibility import Outcome
 from forms.fees import Fee, compute_fee
 from forms.model import Source, Template
 from forms.prefill import FilledValue, Provenance
-from forms.validation import Problem, check_field, validate
+from forms.rules import RuleFailure
+from forms.validation import Problem, check_field
+from forms.visibility import is_required
 from kiosk import audit
 from kiosk.clock import Clock, today
 from kiosk.errors import (
@@ -50,6 +54,18 @@ class PaymentOpen(UserFacingError):
     message_key = "payment_open"
 
 
+class NotEligible(UserFacingError):
+    """The template's eligibility refuses the application (``reason`` names the refusal)."""
+
+    message_key = "error_not_eligible"
+
+
+class RulesBroken(UserFacingError):
+    """A cross-field rule of the template does not hold (e.g. a proxy without 委任状)."""
+
+    message_key = "error_rules_broken"
+
+
 @dataclass(frozen=True)
 class QueueItem:
     id: int
@@ -75,6 +91,10 @@ class ApplicationDetail:
     identity_confirmed: bool
     history: tuple[tuple[str | None, str, str], ...]  # (from, to, actor)
     language: str
+    #: who may apply and what the clerk must check (委任状, photo ID, mailed to the person)
+    eligibility: Outcome | None = None
+    #: the template's rules the values break, staff-filled fields included
+    rule_failures: tuple[RuleFailure, ...] = ()
 
 
 def persistable(template: Template, values: Mapping[str, FilledValue]) -> dict[str, FilledValue]:
@@ -162,6 +182,35 @@ class ApplicationService:
             elif row.value != filled.value or row.source != filled.provenance.value:
                 row.value, row.source = filled.value, filled.provenance.value
 
+    def _store_settled(
+        self,
+        app: ApplicationRow,
+        template: Template,
+        values: Mapping[str, FilledValue],
+        day: date,
+    ) -> dict[str, str]:
+        """Store ``values`` without the fields that no longer apply (``shown_when``) and with
+        the computed ones worked out again (e.g. delivery by post after a correction);
+        return them as checked (the My Number included, though it is never stored)."""
+        settled = settle(template, values, day)
+        for row in [v for v in app.values if v.field_id not in settled]:
+            app.values.remove(row)
+        self._set_values(app, template, settled)
+        return {k: v.value for k, v in settled.items()}
+
+    @staticmethod
+    def _stored(app: ApplicationRow) -> dict[str, FilledValue]:
+        return {v.field_id: FilledValue(v.value, Provenance(v.source)) for v in app.values}
+
+    @staticmethod
+    def _enforce(result: Assessment) -> None:
+        if result.problems:
+            raise ValidationFailed(fields=",".join(p.field_id for p in result.problems))
+        if not result.outcome.allowed:
+            raise NotEligible(reason=result.outcome.reason)
+        if result.failures:
+            raise RulesBroken(fields=",".join(f for r in result.failures for f in r.fields))
+
     def _next_ticket(self, session: Session) -> tuple[int, str]:
         """The day's next ticket number; the counter row is locked, so two counters
         submitting at the same moment never get the same number (PostgreSQL)."""
@@ -223,11 +272,8 @@ class ApplicationService:
         with self._db.write() as session:
             app = self._load(session, app_id)
             template = self._templates.get(app.template_pk)
-            self._set_values(app, template, values)
-            plain = {k: v.value for k, v in values.items()}
-            problems = validate(template, plain)
-            if problems:
-                raise ValidationFailed(fields=",".join(p.field_id for p in problems))
+            plain = self._store_settled(app, template, values, today(self._clock))
+            self._enforce(assess(template, plain))
             app.fee_amount = self.fee_for(template, plain).total
             app.ticket_no, app.ticket = self._next_ticket(session)
             app.ticket_date = today(self._clock)
@@ -285,6 +331,7 @@ class ApplicationService:
                 raise NotFound()
             template = self._templates.get(app.template_pk)
             values = {v.field_id: StoredValue(v.value, Provenance(v.source)) for v in app.values}
+            checked = assess(template, {k: v.value for k, v in values.items()}, include_staff=True)
             return ApplicationDetail(
                 id=app.id,
                 ticket=app.ticket,
@@ -298,6 +345,8 @@ class ApplicationService:
                 identity_confirmed=app.identity_confirmed,
                 history=tuple((h.from_status, h.to_status, h.actor) for h in app.history),
                 language=app.language,
+                eligibility=checked.outcome,
+                rule_failures=checked.failures,
             )
 
     def claim(self, app_id: int, staff: str) -> None:
@@ -335,11 +384,13 @@ class ApplicationService:
             field = template.field(field_id)
             if field.source is Source.CARD_MY_NUMBER:
                 raise ValidationFailed("my_number_not_stored")
-            problem = check_field(field, new_value)
+            after = {**self._values(app), field_id: new_value}
+            problem = check_field(field, new_value, required=is_required(field, after))
             if problem is not None:
                 return problem
             old = self._values(app).get(field_id, "")
-            self._set_values(app, template, {field_id: FilledValue(new_value, Provenance.STAFF)})
+            corrected = {**self._stored(app), field_id: FilledValue(new_value, Provenance.STAFF)}
+            self._store_settled(app, template, corrected, app.ticket_date or today(self._clock))
             now = self._clock.now()
             session.add(
                 FieldCorrectionRow(
@@ -372,9 +423,7 @@ class ApplicationService:
         with self._db.write() as session:
             app = self._require_claim(session, app_id, staff)
             template = self._templates.get(app.template_pk)
-            problems = validate(template, self._values(app), include_staff=True)
-            if problems:
-                raise ValidationFailed(fields=",".join(p.field_id for p in problems))
+            self._enforce(assess(template, self._values(app), include_staff=True))
             app.identity_confirmed = True
             app.approved_by = staff
             app.approved_at = self._clock.now()

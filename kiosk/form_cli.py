@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forms.assessment import settle
 from forms.model import Source, TemplateError, parse_template
 from forms.prefill import FilledValue, Provenance, prefill
 from forms.validation import validate
@@ -230,7 +231,8 @@ def form_render(settings: Settings, args: argparse.Namespace) -> int:
         sources[Source.CARD_MY_NUMBER] = str(card["my_number"])
     filled = prefill(template, sources)
     filled |= {str(k): FilledValue(str(v), Provenance.RESIDENT) for k, v in answers.items()}
-    values = {k: v.value for k, v in filled.items()}
+    # as submitted: answers that do not apply dropped, computed fields (age, delivery) fresh
+    values = {k: v.value for k, v in settle(template, filled, day).items()}
     problems = validate(template, values)
     if problems and not args.draft:
         for problem in problems:

@@ -14,17 +14,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from functools import partial
 from typing import Any
 
 from devices.card import CardData, CardReader
 from devices.errors import CardRemoved, LastTryNotConfirmed, NoCard, PinLocked, WrongPin
+from forms.assessment import assess, settle
+from forms.computed import computed_defaults, computed_values
 from forms.display import display_value, mask_my_number
 from forms.localized import pick
 from forms.model import FieldKind, Source, Template
 from forms.prefill import FilledValue, Provenance, prefill, resident_questions
+from forms.rules import rule_against_answer
 from forms.validation import check_field
+from forms.visibility import is_required, visible_ids
 from kiosk.applications import ApplicationService
 from kiosk.clock import Clock, today
 from kiosk.errors import message_of
@@ -136,6 +141,8 @@ class Question:
     index: int
     count: int
     problem: Message | None
+    #: a rule of the template the answer broke, in the resident's language
+    problem_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,10 @@ class ResidentView:
     generation: int = 0
     #: on the error screen: whether 「カードを置き直す」 can help
     retryable: bool = False
+    #: on the review screen: why the application cannot be sent (rules, eligibility)
+    blockers: tuple[str, ...] = ()
+    #: on the review screen: what the resident must bring or know (委任状, sent by post…)
+    notices: tuple[str, ...] = ()
 
 
 @dataclass
@@ -172,9 +183,12 @@ class _Session:
     last_try_accepted: bool = False
     card: CardData | None = None
     values: dict[str, FilledValue] = field(default_factory=dict, repr=False)
+    #: every question the template can ask; ``_asked()`` keeps those that apply now
     questions: list[str] = field(default_factory=list)
-    question_index: int = 0
+    current: str = ""
+    answered: set[str] = field(default_factory=set)
     question_problem: Message | None = None
+    question_rule: str = ""
     back_to_review: bool = False
     draft_id: int | None = None
     ticket: str = ""
@@ -236,6 +250,9 @@ class ResidentFlow:
         idle_left = None
         if self._screen in TIMED and self.idle_seconds >= self._idle_warning_s:
             idle_left = max(0, round(self._idle_reset_s - self.idle_seconds))
+        blockers, notices = (
+            self._review_state(template) if template and self._screen is Screen.REVIEW else ((), ())
+        )
         return ResidentView(
             screen=self._screen,
             language=lang,
@@ -255,7 +272,37 @@ class ResidentFlow:
             help_requested=s.help_requested,
             generation=s.generation,
             retryable=bool(s.message and s.message.key in RETRYABLE and s.template),
+            blockers=blockers,
+            notices=notices,
         )
+
+    def _plain(self) -> dict[str, str]:
+        return {k: v.value for k, v in self._s.values.items()}
+
+    def _asked(self) -> list[str]:
+        """The questions that apply to the answers so far (``shown_when``), in form order."""
+        s = self._s
+        if s.template is None:
+            return []
+        shown = visible_ids(s.template.template, self._plain())
+        return [q for q in s.questions if q in shown]
+
+    def _review_state(self, template: Template) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What stops the application (in plain words) and what the resident must know."""
+        lang = self._s.language
+        result = assess(template, settled_plain(template, self._s.values, today(self._clock)))
+        blockers = [pick(f.message, lang) for f in result.failures]
+        outcome = result.outcome
+        if not outcome.allowed:
+            blockers.append(
+                pick(outcome.message, lang)
+                if outcome.message
+                else tr(f"refused_{outcome.reason}", lang)
+            )
+        elif result.problems and not blockers:
+            blockers.append(tr("review_incomplete", lang))
+        notices = [tr(f"obligation_{o.value}", lang) for o in outcome.obligations]
+        return tuple(blockers), tuple(notices) if outcome.allowed else ()
 
     def _procedure(self, published: PublishedTemplate, lang: str) -> Procedure:
         t = published.template
@@ -291,9 +338,12 @@ class ResidentFlow:
 
     def _rows(self, template: Template, *, card_only: bool) -> tuple[Row, ...]:
         rows = []
+        shown = visible_ids(template, self._plain())
         for f in template.fields:
             filled = self._s.values.get(f.id)
-            if filled is None or (card_only and filled.provenance is not Provenance.CARD):
+            if filled is None or f.id not in shown:
+                continue
+            if card_only and filled.provenance is not Provenance.CARD:
                 continue
             if not card_only and filled.provenance is Provenance.SYSTEM:
                 continue
@@ -307,9 +357,10 @@ class ResidentFlow:
 
     def _question(self) -> Question | None:
         s = self._s
-        if not s.template or not s.questions:
+        asked = self._asked()
+        if not s.template or s.current not in asked:
             return None
-        f = s.template.template.field(s.questions[s.question_index])
+        f = s.template.template.field(s.current)
         lang = s.language
         current = s.values.get(f.id)
         return Question(
@@ -321,9 +372,10 @@ class ResidentFlow:
             value=current.value if current else "",
             minimum=f.minimum,
             maximum=f.maximum,
-            index=s.question_index,
-            count=len(s.questions),
+            index=asked.index(f.id),
+            count=len(asked),
             problem=s.question_problem,
+            problem_text=s.question_rule,
         )
 
     @property
@@ -422,22 +474,26 @@ class ResidentFlow:
                 s.message = None
                 s.last_try_accepted = False
                 self._go(Screen.CHOOSE)
-            case Screen.QUESTION if s.question_index > 0 and not s.back_to_review:
-                s.question_index -= 1
-                s.question_problem = None
+            case Screen.QUESTION if self._earlier() and not s.back_to_review:
+                s.current = self._earlier()[-1]
+                s.question_problem, s.question_rule = None, ""
                 self._emit()
             case Screen.QUESTION:
-                s.question_problem = None
+                s.question_problem, s.question_rule = None, ""
                 target = Screen.REVIEW if s.back_to_review else Screen.CONFIRM
                 s.back_to_review = False
                 self._go(target)
-            case Screen.REVIEW if s.questions:
-                s.question_index = len(s.questions) - 1
+            case Screen.REVIEW if self._asked():
+                s.current = self._asked()[-1]
                 self._go(Screen.QUESTION)
             case Screen.REVIEW:
                 self._go(Screen.CONFIRM)
             case _:
                 pass
+
+    def _earlier(self) -> list[str]:
+        asked = self._asked()
+        return asked[: asked.index(self._s.current)] if self._s.current in asked else []
 
     def request_help(self) -> None:
         """「職員をよぶ」: shown on the staff screen; the resident's session goes on."""
@@ -590,9 +646,14 @@ class ResidentFlow:
         }
         if card.my_number is not None and template.needs_my_number:
             sources[Source.CARD_MY_NUMBER] = card.my_number
+        day = today(self._clock)
         s.values = prefill(template, sources)
+        for fid, value in computed_defaults(template, day).items():  # e.g. the newest 年度
+            s.values[fid] = FilledValue(value, Provenance.RESIDENT)
+        for fid, value in computed_values(template, self._plain(), day).items():
+            s.values[fid] = FilledValue(value, Provenance.SYSTEM)
         s.questions = resident_questions(template)
-        s.question_index = 0
+        s.current, s.answered = "", set()
         values, pk, language = dict(s.values), s.template.pk, s.language
         self._run(
             "db",
@@ -608,41 +669,63 @@ class ResidentFlow:
     # --- intents: form ---------------------------------------------------------------
     def confirm(self) -> None:
         if self._screen is Screen.CONFIRM:
-            self._go(Screen.QUESTION if self._s.questions else Screen.REVIEW)
+            asked = self._asked()
+            if asked:
+                self._s.current = asked[0]
+            self._go(Screen.QUESTION if asked else Screen.REVIEW)
 
     def answer(self, value: str) -> None:
         s = self._s
-        if self._screen is not Screen.QUESTION or s.template is None:
+        if self._screen is not Screen.QUESTION or s.template is None or not s.current:
             return
-        f = s.template.template.field(s.questions[s.question_index])
+        template = s.template.template
+        f = template.field(s.current)
         value = value.strip()
-        problem = check_field(f, value)
+        after = {**self._plain(), f.id: value}
+        problem = check_field(f, value, required=is_required(f, after))
         if problem is not None:
-            s.question_problem = Message(problem.message_key, problem.params)
+            s.question_problem, s.question_rule = Message(problem.message_key, problem.params), ""
             self._emit()
             return
-        s.question_problem = None
+        # a rule this answer breaks (代理人 without 委任状) is said here, in plain words;
+        # rules that also need later answers wait for the review
+        settled = s.answered | {f.id} | (set(after) - set(s.questions))
+        broken = rule_against_answer(template, after, f.id, settled)
+        if broken is not None:
+            s.question_problem, s.question_rule = None, pick(broken.message, s.language)
+            self._emit()
+            return
+        s.question_problem, s.question_rule = None, ""
         s.values[f.id] = FilledValue(value, Provenance.RESIDENT)
-        if s.back_to_review or s.question_index + 1 >= len(s.questions):
+        s.answered.add(f.id)
+        asked = self._asked()
+        if s.back_to_review:  # an edit may open questions never answered (委任状 for a proxy)
+            upcoming = [q for q in asked if q not in s.answered]
+        else:
+            upcoming = asked[asked.index(f.id) + 1 :] if f.id in asked else []
+        if upcoming:
+            s.current = upcoming[0]
+            self._emit()
+        else:
             s.back_to_review = False
             self._go(Screen.REVIEW)
-        else:
-            s.question_index += 1
-            self._emit()
 
     def edit(self, field_id: str) -> None:
         """「修正する」 on the review page: answer that one question again."""
         s = self._s
-        if self._screen is Screen.REVIEW and field_id in s.questions:
-            s.question_index = s.questions.index(field_id)
+        if self._screen is Screen.REVIEW and field_id in self._asked():
+            s.current = field_id
             s.back_to_review = True
             self._go(Screen.QUESTION)
 
     def submit(self) -> None:
         s = self._s
-        if self._screen is not Screen.REVIEW or s.draft_id is None:
+        if self._screen is not Screen.REVIEW or s.draft_id is None or s.template is None:
             return
-        draft_id, values = s.draft_id, dict(s.values)
+        if self.view().blockers:  # the page disables 「申請する」; this is the backstop
+            return
+        template = s.template.template
+        draft_id, values = s.draft_id, settle(template, s.values, today(self._clock))
         self._go(Screen.SUBMITTING)
         self._run(
             "db",
@@ -730,3 +813,8 @@ class ResidentFlow:
         self.ended.append(reason)
         log.info("resident session ended: %s", reason)
         self._go(Screen.START)
+
+
+def settled_plain(template: Template, values: dict[str, FilledValue], day: date) -> dict[str, str]:
+    """The values as they would be submitted: what applies, with computed fields fresh."""
+    return {k: v.value for k, v in settle(template, values, day).items()}

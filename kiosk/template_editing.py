@@ -6,12 +6,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from devices.card_simulated import demo_card
+from forms.assessment import settle
 from forms.fees import compute_fee
 from forms.model import Field, FieldKind, Source, Template, TemplateError, parse_template
-from forms.prefill import prefill
+from forms.prefill import FilledValue, Provenance, prefill
 from forms.validation import encode_person_rows
 from kiosk.clock import Clock, today
 from kiosk.storage.db import Database
@@ -120,13 +122,19 @@ def sample_values(template: Template, day: str) -> dict[str, str]:
         ).items()
     }
     for f in template.fields:
-        if f.id in values or f.kind is FieldKind.SIGNATURE:  # signed on paper: blank
+        # signed on paper: blank; computed values come from the engine, not samples
+        unticked = f.kind is FieldKind.CHECKBOX and values.get(f.id) == "0"
+        if (f.id in values and not unticked) or f.kind is FieldKind.SIGNATURE:
+            continue
+        if f.source is Source.COMPUTED:
             continue
         if f.kind is FieldKind.PERSONS:
             row = {i.id: values_for_item(i, card.name, day) for i in f.items[:3]}
             values[f.id] = encode_person_rows([row])
         elif f.kind is FieldKind.CHOICE and f.choices:
             values[f.id] = f.choices[0].value
+        elif f.kind is FieldKind.MULTI_CHOICE:
+            values[f.id] = ",".join(c.value for c in f.choices[:2])
         elif f.kind is FieldKind.NUMBER:
             values[f.id] = str(f.minimum or 1)
         elif f.kind is FieldKind.KANA:
@@ -135,9 +143,21 @@ def sample_values(template: Template, day: str) -> dict[str, str]:
             values[f.id] = day
         elif f.kind is FieldKind.CHECKBOX:
             values[f.id] = "1"
+        elif f.kind is FieldKind.PHONE:
+            values[f.id] = "0956-72-1111"
+        elif f.kind is FieldKind.POSTAL_CODE:
+            values[f.id] = "859-4501"
+        elif f.kind is FieldKind.ADDRESS:
+            values[f.id] = card.address
         else:
             values[f.id] = "（記入例）"
-    return values
+    # the sample as a resident would submit it: what does not apply dropped, computed fresh
+    sample = {k: FilledValue(v, Provenance.RESIDENT) for k, v in values.items()}
+    return {k: v.value for k, v in settle(template, sample, parse_day(day)).items()}
+
+
+def parse_day(day: str) -> date:
+    return date(int(day[:4]), int(day[4:6]), int(day[6:]))
 
 
 def values_for_item(item: Field, name: str, day: str) -> str:

@@ -35,6 +35,8 @@ ANSWERS = {
     "kind": "part",
     "include_head": "0",
     "include_honseki": "1",
+    "include_my_number": "0",
+    "include_resident_code": "0",
     "relation": "self",
     "purpose": "employment",
 }
@@ -327,6 +329,97 @@ def glyph_part(t: Tour, ctx: AppContext) -> None:
     t.wait(lambda: s.current is not None and s.current.status is Status.SUBMITTED, "release")
 
 
+def _answer(t: Tour, answers: dict[str, str], *, until: str = "") -> None:
+    """Answer the questions on screen (``answers`` first, then ANSWERS) up to ``until``."""
+    r = t.k.resident
+    while t.k.flow.screen is Screen.QUESTION:
+        q = t.k.flow.view().question
+        assert q is not None
+        if q.field_id == until:
+            return
+        value = {**ANSWERS, **answers}.get(q.field_id, "")
+        if q.kind.value == "number":
+            t.click(r, "question_next")
+        elif q.kind.value == "phone":
+            for digit in value:
+                t.click(r, f"digit_{digit}")
+            t.click(r, "digit_ok")
+        elif q.kind.value == "kana":
+            _type_kana(t, r, KANA_ANSWER)
+            t.click(r, "kana_next")
+        else:
+            t.click(r, f"choice_{value}")
+        t.settle(0.05)
+
+
+def _resident_to_questions(t: Tour, reader: SimulatedCardReader, template_id: str) -> None:
+    r = t.k.resident
+    reader.insert(demo_card())
+    t.click(r, "start")
+    t.resident_screen(Screen.CHOOSE)
+    ids = [p.template.id for p in t.k.ctx.templates.active()]
+    t.click(r, f"procedure_{ids.index(template_id)}")
+    t.resident_screen(Screen.PIN)
+    for key in "1234":
+        t.click(r, f"key_{key}")
+    t.click(r, "key_ok")
+    t.resident_screen(Screen.CONFIRM)
+    t.click(r, "confirm_ok")
+
+
+def rules_part(t: Tour, reader: SimulatedCardReader) -> None:
+    """The template's rules and eligibility: a proxy told at the question that a 委任状 is
+    needed, then told the copy with the My Number is mailed; a 広域交付 by proxy refused;
+    the clerk sees the outcome and what to check."""
+    r, s = t.k.resident, t.k.staff
+    _resident_to_questions(t, reader, "juminhyo")
+    proxy = {"include_my_number": "1", "relation": "proxy"}
+    _answer(t, proxy, until="proxy_letter")
+    t.shot(r, "resident-question-proxy_letter")
+    t.click(r, "choice_0")  # no 委任状: the rule's words, on this question
+    t.shot(r, "resident-rule-needs-power-of-attorney")
+    t.click(r, "choice_1")
+    _answer(t, proxy)
+    t.resident_screen(Screen.REVIEW)
+    t.shot(r, "resident-review-proxy-mailed")
+    t.click(r, "submit")
+    t.resident_screen(Screen.SUBMITTED)
+    ticket = t.k.flow.view().ticket
+    t.click(r, "submitted_ok")
+    reader.remove()
+    t.resident_screen(Screen.START)
+    _resident_to_questions(t, reader, "koseki")
+    koseki = {
+        "kind": "zenbu",
+        "wide_area": "1",
+        "honseki_same": "no",
+        "relation": "proxy",
+        "proxy_letter": "1",
+        "applicant_phone": "0956721111",
+        "purpose": "inheritance",
+    }
+    _answer(t, koseki, until="wide_area")
+    t.shot(r, "resident-question-wide_area")
+    _answer(t, koseki, until="applicant_phone")
+    for digit in "0956":
+        t.click(r, f"digit_{digit}")
+    t.shot(r, "resident-question-applicant_phone")
+    for _ in range(4):
+        t.click(r, "digit_delete")
+    _answer(t, koseki)
+    t.resident_screen(Screen.REVIEW)
+    t.shot(r, "resident-review-refused-wide-area-proxy")
+    t.click(r, "cancel")
+    reader.remove()
+    t.resident_screen(Screen.START)
+    s.refresh_queue()
+    t.wait(lambda: s.select_ticket(ticket), "the proxy's application in the queue")
+    t.wait(lambda: s.current is not None and s.current.ticket == ticket, "the detail")
+    t.click(s, "claim")
+    t.wait(lambda: s.current is not None and s.current.status is Status.IN_REVIEW, "claim")
+    t.shot(s, "staff-proxy-eligibility")
+
+
 ADMIN_PASSWORD = "tour-admin-password"
 
 
@@ -396,6 +489,7 @@ def run_tour(out: Path, *, data_dir: Path | None = None) -> int:
         staff_part(tour, clock)
         glyph_part(tour, ctx)
         admin_part(tour, ctx)
+        rules_part(tour, reader)
     finally:
         kiosk.shutdown()
         ctx.close()

@@ -114,20 +114,20 @@ class Keypad(QWidget):
     delete = Signal()
     accept = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, name_prefix: str = "key_") -> None:
         super().__init__()
         grid = QGridLayout(self)
         grid.setSpacing(18)  # ≥ 8 mm between targets at the counter's screen density
         for n in range(1, 10):
             key = button(str(n), "key", partial(self.digit.emit, str(n)))
-            key.setObjectName(f"key_{n}")
+            key.setObjectName(f"{name_prefix}{n}")
             grid.addWidget(key, (n - 1) // 3, (n - 1) % 3)
         self.delete_button = button("", "key", self.delete.emit)
-        self.delete_button.setObjectName("key_delete")
+        self.delete_button.setObjectName(f"{name_prefix}delete")
         zero = button("0", "key", lambda: self.digit.emit("0"))
-        zero.setObjectName("key_0")
+        zero.setObjectName(f"{name_prefix}0")
         self.ok_button = button("", "key", self.accept.emit)
-        self.ok_button.setObjectName("key_ok")
+        self.ok_button.setObjectName(f"{name_prefix}ok")
         set_role(self.ok_button, "primary")
         grid.addWidget(self.delete_button, 3, 0)
         grid.addWidget(zero, 3, 1)

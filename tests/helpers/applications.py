@@ -11,6 +11,8 @@ ANSWERS = {
     "copies": "2",
     "include_head": "0",
     "include_honseki": "1",
+    "include_my_number": "0",
+    "include_resident_code": "0",
     "applicant_kana": "たかさき はなこ",
     "relation": "self",
     "purpose": "employment",

@@ -25,6 +25,9 @@ ANSWERS = {
     "kind": "part",
     "include_head": "0",
     "include_honseki": "1",
+    "include_my_number": "0",
+    "include_resident_code": "0",
+    "notifier_relation": "self",
     "relation": "self",
     "purpose": "employment",
 }

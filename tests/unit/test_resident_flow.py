@@ -56,6 +56,8 @@ ANSWERS = {
     "copies": "2",
     "include_head": "0",
     "include_honseki": "1",
+    "include_my_number": "0",
+    "include_resident_code": "0",
     "applicant_kana": "たかさき はなこ",
     "relation": "self",
     "purpose": "employment",
@@ -418,3 +420,185 @@ def test_a_last_try_confirmation_does_not_carry_over_to_another_card(
     enter_pin(flow, "0000")
     assert flow.screen is Screen.LAST_TRY  # warned again; no PIN was sent
     assert swapped.tries_left == 1
+
+
+# --- questions that apply, rules and eligibility ----------------------------------------
+def to_questions(flow: ResidentFlow, template_id: str = "juminhyo") -> None:
+    flow.start("ja")
+    pk = next(p.pk for p in flow._templates.active() if p.template.id == template_id)
+    flow.choose(pk)
+    enter_pin(flow, "1234")
+    flow.confirm()
+
+
+def answer_until_review(flow: ResidentFlow, answers: dict[str, str]) -> list[str]:
+    """Answer every question (``answers`` first, then ANSWERS); return the ids asked."""
+    asked = []
+    while flow.screen is Screen.QUESTION:
+        question = flow.view().question
+        assert question is not None
+        asked.append(question.field_id)
+        flow.answer({**ANSWERS, **answers}[question.field_id])
+        assert flow.view().question is None or flow.view().question.field_id != asked[-1]
+    return asked
+
+
+JUMINHYO_BASE = [
+    "kind",
+    "copies",
+    "include_head",
+    "include_honseki",
+    "include_my_number",
+    "include_resident_code",
+    "applicant_kana",
+    "relation",
+]
+ASKED = [
+    ({"relation": "self"}, [*JUMINHYO_BASE, "purpose"]),
+    ({"relation": "household"}, [*JUMINHYO_BASE, "purpose"]),
+    ({"relation": "proxy", "proxy_letter": "1"}, [*JUMINHYO_BASE, "proxy_letter", "purpose"]),
+    (
+        {"relation": "third_party", "third_party_reason": "other"},
+        [*JUMINHYO_BASE, "third_party_reason", "purpose"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("answers", "asked"), ASKED)
+def test_shown_when_questions_appear_only_when_they_apply(
+    ctx: AppContext, clock: FakeClock, answers: dict[str, str], asked: list[str]
+) -> None:
+    flow = make_flow(ctx, clock)
+    to_questions(flow)
+    assert answer_until_review(flow, answers) == asked
+    assert flow.screen is Screen.REVIEW
+    assert flow.view().blockers == ()
+
+
+def test_the_question_count_follows_the_answers(ctx: AppContext, clock: FakeClock) -> None:
+    flow = make_flow(ctx, clock)
+    to_questions(flow)
+    while (q := flow.view().question) is not None and q.field_id != "relation":
+        flow.answer(ANSWERS[q.field_id])
+    assert q is not None
+    assert q.count == 9  # relation = self (the default): no 委任状 question
+    flow.answer("proxy")
+    q = flow.view().question
+    assert q is not None
+    assert (q.field_id, q.index, q.count) == ("proxy_letter", 8, 10)
+
+
+def test_a_proxy_without_a_letter_is_told_at_the_question(
+    ctx: AppContext, clock: FakeClock
+) -> None:
+    flow = make_flow(ctx, clock)
+    to_questions(flow)
+    while (q := flow.view().question) is not None and q.field_id != "proxy_letter":
+        flow.answer({**ANSWERS, "relation": "proxy"}[q.field_id])
+    flow.answer("0")
+    q = flow.view().question
+    assert q is not None
+    assert q.field_id == "proxy_letter"  # kept on the question, with the rule's words
+    assert q.problem_text.startswith("代理人の方は、ご本人が書いた委任状が必要です")
+    flow.back()  # choose another relation instead
+    flow.answer("self")
+    assert flow.view().question is not None
+    assert flow.view().question.field_id == "purpose"  # type: ignore[union-attr]
+
+
+def test_a_proxy_asking_for_the_my_number_is_told_it_is_mailed(
+    ctx: AppContext, clock: FakeClock
+) -> None:
+    flow = make_flow(ctx, clock)
+    to_questions(flow)
+    answer_until_review(flow, {"relation": "proxy", "proxy_letter": "1", "include_my_number": "1"})
+    view = flow.view()
+    assert view.blockers == ()
+    assert any("委任状" in n for n in view.notices)
+    assert any("郵便でお送りします" in n for n in view.notices)
+    flow.set_language("en")
+    assert any("mailed to the person" in n for n in flow.view().notices)
+    flow.submit()
+    assert flow.screen is Screen.SUBMITTED
+    with ctx.db.read() as session:
+        app = session.scalars(select(ApplicationRow)).one()
+        values = {v.field_id: (v.value, v.source) for v in app.values}
+        app_id = app.id
+    assert values["delivery"] == ("mail", "system")  # stored with the application
+    detail = ctx.applications.detail(app_id)
+    assert detail.eligibility is not None
+    assert detail.eligibility.mail_to_person
+
+
+def test_a_refusal_blocks_submission_until_the_answer_is_changed(
+    ctx: AppContext, clock: FakeClock
+) -> None:
+    flow = make_flow(ctx, clock)
+    to_questions(flow)
+    answer_until_review(
+        flow,
+        {"relation": "third_party", "third_party_reason": "other", "include_resident_code": "1"},
+    )
+    view = flow.view()
+    assert len(view.blockers) == 1
+    assert view.blockers[0].startswith(
+        "第三者の方の請求では、個人番号と住民票コードは記載できません"
+    )
+    flow.submit()
+    assert flow.screen is Screen.REVIEW  # nothing was sent
+    flow.edit("include_resident_code")
+    flow.answer("0")
+    assert flow.screen is Screen.REVIEW
+    assert flow.view().blockers == ()
+    assert any("理由" in n for n in flow.view().notices)
+    flow.submit()
+    assert flow.screen is Screen.SUBMITTED
+
+
+def test_an_edit_that_opens_a_question_asks_it_before_the_review(
+    ctx: AppContext, clock: FakeClock
+) -> None:
+    flow = make_flow(ctx, clock)
+    to_questions(flow)
+    answer_until_review(flow, {})
+    flow.edit("relation")
+    flow.answer("proxy")
+    question = flow.view().question
+    assert question is not None
+    assert question.field_id == "proxy_letter"
+    flow.answer("1")
+    assert flow.screen is Screen.REVIEW
+    review = {r.field_id for r in flow.view().rows}
+    assert "proxy_letter" in review
+    # back to 本人: the 委任状 answer no longer applies and is not shown or sent
+    flow.edit("relation")
+    flow.answer("self")
+    assert flow.screen is Screen.REVIEW
+    assert "proxy_letter" not in {r.field_id for r in flow.view().rows}
+    flow.submit()
+    with ctx.db.read() as session:
+        app = session.scalars(select(ApplicationRow)).one()
+        assert "proxy_letter" not in {v.field_id for v in app.values}
+
+
+def test_the_tax_year_is_proposed_from_the_session_date(ctx: AppContext, clock: FakeClock) -> None:
+    flow = make_flow(ctx, clock)  # the fake clock says 2026-11-24
+    to_questions(flow, "zeishomei")
+    while (q := flow.view().question) is not None and q.field_id != "fiscal_year":
+        flow.answer({"kind": "shotoku"}[q.field_id])
+    assert q is not None
+    assert q.value == "R8"
+
+
+def test_the_seal_certificate_needs_the_seal_card(ctx: AppContext, clock: FakeClock) -> None:
+    flow = make_flow(ctx, clock)
+    to_questions(flow, "inkan")
+    answers = {"copies": "1", "applicant_kana": "たかさき", "relation": "proxy", "purpose": "loan"}
+    while (q := flow.view().question) is not None and q.field_id != "seal_card":
+        flow.answer(answers[q.field_id])
+    flow.answer("0")
+    assert flow.view().question is not None
+    assert "印鑑登録証" in flow.view().question.problem_text  # type: ignore[union-attr]
+    flow.answer("1")
+    answer_until_review(flow, answers)
+    assert flow.view().notices == ("窓口で、印鑑登録証（カード）を職員にお見せください",)

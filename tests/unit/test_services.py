@@ -11,9 +11,10 @@ from devices.card_simulated import SimulatedCardReader
 from devices.payment import OrderStatus
 from devices.payment_simulated import SimulatedPaymentProvider
 from devices.printer_folder import SimulatedPrinter
+from forms.eligibility import Obligation
 from forms.model import Source
 from forms.prefill import FilledValue, Provenance, prefill
-from kiosk.applications import PaymentOpen
+from kiosk.applications import NotEligible, PaymentOpen, RulesBroken, StoredValue
 from kiosk.clock import FakeClock
 from kiosk.context import AppContext
 from kiosk.errors import ConcurrentUpdate, IllegalTransition, ValidationFailed
@@ -445,3 +446,77 @@ def test_the_fee_table_changes_fees_without_a_new_template_version(
             e.detail for e in session.scalars(select(AuditEventRow)) if e.action == "fee_changed"
         ]
     assert changes == [{"amount": 350, "previous": None}]
+
+
+# --- rules and eligibility at submission, approval and correction ------------------------
+def juminhyo_draft(ctx: AppContext, answers: dict[str, str]) -> tuple[int, dict[str, FilledValue]]:
+    pk = template_pk(ctx, "juminhyo")
+    values = prefill(
+        ctx.templates.get(pk),
+        {
+            Source.CARD_NAME: "髙﨑　花子",
+            Source.CARD_ADDRESS: "長崎県松浦市志佐町里免３６５番地",
+            Source.CARD_BIRTH_DATE: "19580412",
+            Source.CARD_SEX: "2",
+        },
+    )
+    values |= {k: FilledValue(v, Provenance.RESIDENT) for k, v in {**ANSWERS, **answers}.items()}
+    return ctx.applications.create_draft(pk, "ja", values), values
+
+
+@pytest.mark.parametrize(
+    ("answers", "error"),
+    [
+        ({"relation": "proxy", "proxy_letter": "0"}, RulesBroken),
+        ({"relation": "third_party"}, RulesBroken),  # no reason given
+        (
+            {"relation": "third_party", "third_party_reason": "other", "include_my_number": "1"},
+            NotEligible,
+        ),
+        ({"relation": "cousin"}, ValidationFailed),  # not even a choice
+    ],
+)
+def test_submission_enforces_the_rules_and_eligibility(
+    ctx: AppContext, answers: dict[str, str], error: type[Exception]
+) -> None:
+    app_id, values = juminhyo_draft(ctx, answers)
+    with pytest.raises(error):
+        ctx.applications.submit(app_id, values)
+    assert ctx.applications.detail(app_id).status is Status.DRAFT
+
+
+def test_a_correction_settles_the_values_and_approval_needs_the_staff_fields(
+    ctx: AppContext,
+) -> None:
+    apps = ctx.applications
+    app_id, values = juminhyo_draft(ctx, {"relation": "proxy", "proxy_letter": "1"})
+    apps.submit(app_id, values)
+    detail = apps.detail(app_id)
+    assert detail.values["delivery"].value == "counter"
+    assert detail.eligibility is not None
+    assert detail.eligibility.obligations == (Obligation.POWER_OF_ATTORNEY,)
+    apps.claim(app_id, "S1")
+    # the proxy's principal must be entered by the clerk before approval
+    with pytest.raises(ValidationFailed):
+        apps.approve(app_id, "S1", identity_confirmed=True)
+    assert apps.correct(app_id, "S1", "include_my_number", "1", "本人確認の上") is None
+    detail = apps.detail(app_id)
+    assert detail.values["delivery"] == StoredValue("mail", Provenance.SYSTEM)
+    assert detail.eligibility is not None
+    assert detail.eligibility.mail_to_person
+    for field_id, value in (("subject_name", "松浦　一郎"), ("subject_address", "長崎県松浦市")):
+        assert apps.correct(app_id, "S1", field_id, value, "委任状より") is None
+    apps.approve(app_id, "S1", identity_confirmed=True)
+    assert apps.detail(app_id).status is Status.APPROVED
+
+
+def test_a_correction_to_a_relation_drops_what_no_longer_applies(ctx: AppContext) -> None:
+    apps = ctx.applications
+    app_id, values = juminhyo_draft(ctx, {"relation": "proxy", "proxy_letter": "1"})
+    apps.submit(app_id, values)
+    apps.claim(app_id, "S1")
+    assert apps.correct(app_id, "S1", "relation", "self", "本人の申請でした") is None
+    detail = apps.detail(app_id)
+    assert "proxy_letter" not in detail.values
+    assert detail.eligibility is not None
+    assert detail.eligibility.obligations == ()

@@ -139,7 +139,8 @@ MY_NUMBER_FIELD = {
     "label": {"ja": "個人番号"},
 }
 
-# koseki: sections[0].fields[0] is the "kind" choice, sections[2].fields[0] the card name.
+# koseki: sections[0].fields[0] is the "kind" choice, fields[2] the copies; sections[2].fields[0]
+# the card name and fields[4] the relation choice.
 BROKEN = [
     pytest.param(("id",), "Koseki-1", id="bad-id"),
     pytest.param(("id",), DELETE, id="missing-id"),
@@ -156,14 +157,14 @@ BROKEN = [
     pytest.param(("sections", 0, "fields", 0, "choices"), DELETE, id="choice-without-choices"),
     pytest.param(("sections", 0, "fields", 0, "choices"), [], id="choice-with-empty-choices"),
     pytest.param(("sections", 0, "fields", 0, "date_style"), "iso", id="unknown-date-style"),
-    pytest.param(("sections", 0, "fields", 1, "min"), "1", id="min-not-an-integer"),
+    pytest.param(("sections", 0, "fields", 2, "min"), "1", id="min-not-an-integer"),
     pytest.param(("sections", 0, "fields", 0, "pattern"), "([a-z]", id="invalid-pattern"),
     pytest.param(("fees", 0, "amount"), -450, id="fee-negative-amount"),
     pytest.param(("fees", 0, "amount"), DELETE, id="fee-without-amount"),
     pytest.param(("fees", 0, "code"), "Koseki Zenbu", id="fee-bad-code"),
     pytest.param(("fees", 0, "label"), {"en": "no Japanese"}, id="fee-label-without-ja"),
     pytest.param(
-        ("sections", 2, "fields", 5), MY_NUMBER_FIELD, id="my-number-outside-its-business"
+        ("sections", 2, "fields", 8), MY_NUMBER_FIELD, id="my-number-outside-its-business"
     ),
 ]
 
@@ -182,7 +183,9 @@ def test_the_base_of_the_broken_table_is_valid(validator: jsonschema.Draft202012
     raw = koseki_raw()
     assert raw["sections"][0]["fields"][0]["id"] == "kind"
     assert raw["sections"][2]["fields"][0]["source"] == "card.name"
-    assert len(raw["sections"][2]["fields"]) == 5
+    assert raw["sections"][0]["fields"][2]["id"] == "copies"
+    assert raw["sections"][2]["fields"][4]["id"] == "relation"
+    assert len(raw["sections"][2]["fields"]) == 8
     assert schema_errors(validator, raw) == []
     parse_template(raw)
 
@@ -190,7 +193,7 @@ def test_the_base_of_the_broken_table_is_valid(validator: jsonschema.Draft202012
 def test_a_my_number_business_may_bind_the_my_number(
     validator: jsonschema.Draft202012Validator,
 ) -> None:
-    raw = edited(koseki_raw(), ("sections", 2, "fields", 5), MY_NUMBER_FIELD)
+    raw = edited(koseki_raw(), ("sections", 2, "fields", 8), MY_NUMBER_FIELD)
     raw["my_number_business"] = True
     raw.pop("layout")  # a new field needs a place on the form: the automatic layout here
     assert schema_errors(validator, raw) == []
@@ -215,3 +218,268 @@ def test_optional_keys_may_be_left_out(validator: jsonschema.Draft202012Validato
     template = parse_template(raw)
     assert template.fees == ()
     assert template.card_fills == "applicant"
+
+
+# --- the template logic: conditions, rules, eligibility, computations -------------------
+# koseki: sections[2].fields[5] is proxy_letter (shown_when relation = proxy); rules[0] is
+# proxy ⇒ 委任状; eligibility.refuse[0] is 広域交付 without proxies.
+AGE = {
+    "id": "age",
+    "kind": "number",
+    "filled_by": "system",
+    "source": "computed",
+    "compute": "age",
+    "label": {"ja": "年齢"},
+}
+PROXY_SHOWN = ("sections", 2, "fields", 5, "shown_when")
+NEW_FIELD = ("sections", 2, "fields", 8)
+BROKEN_LOGIC = [
+    # (path, value, where the parser points, words its message must name, schema catches it)
+    pytest.param(
+        PROXY_SHOWN,
+        {"field": "relashon", "equals": "proxy"},
+        "sections[2].fields[5] (proxy_letter).shown_when",
+        "relashon",
+        False,
+        id="condition-unknown-field",
+    ),
+    pytest.param(
+        PROXY_SHOWN,
+        {"field": "relation", "equals": "agent"},
+        "(proxy_letter).shown_when.equals",
+        "agent",
+        False,
+        id="condition-unknown-choice-value",
+    ),
+    pytest.param(
+        PROXY_SHOWN,
+        {"field": "relation", "in": ["proxy", "cousin"]},
+        "(proxy_letter).shown_when.in[1]",
+        "cousin",
+        False,
+        id="condition-in-unknown-value",
+    ),
+    pytest.param(
+        PROXY_SHOWN,
+        {"field": "relation", "equals": "proxy", "in": ["self"]},
+        "(proxy_letter).shown_when",
+        "exactly one",
+        True,
+        id="condition-two-operators",
+    ),
+    pytest.param(
+        PROXY_SHOWN,
+        {"either": [{"field": "relation", "equals": "proxy"}]},
+        "(proxy_letter).shown_when",
+        "either",
+        True,
+        id="condition-unknown-combinator",
+    ),
+    pytest.param(
+        PROXY_SHOWN,
+        {"all": []},
+        "(proxy_letter).shown_when.all",
+        "non-empty",
+        True,
+        id="condition-empty-all",
+    ),
+    pytest.param(
+        PROXY_SHOWN,
+        {"field": "relation", "at_least": 1},
+        "(proxy_letter).shown_when",
+        "relation",
+        False,
+        id="condition-number-test-on-a-choice",
+    ),
+    pytest.param(
+        PROXY_SHOWN,
+        {"field": "proxy_letter", "equals": "1"},
+        "(proxy_letter).shown_when",
+        "itself",
+        False,
+        id="condition-on-itself",
+    ),
+    pytest.param(
+        ("rules", 0, "require"),
+        {"field": "proxy_letter", "equals": "yes"},
+        "rules[0].require.equals",
+        "yes",
+        False,
+        id="rule-checkbox-value-not-0-or-1",
+    ),
+    pytest.param(
+        ("rules", 0, "require"), DELETE, "rules[0]", "require", True, id="rule-without-require"
+    ),
+    pytest.param(
+        ("rules", 0, "message"),
+        {"en": "no Japanese"},
+        "rules[0].message",
+        "ja",
+        True,
+        id="rule-message-without-ja",
+    ),
+    pytest.param(("rules",), {"when": {}}, "rules", "list", True, id="rules-not-a-list"),
+    pytest.param(
+        ("eligibility", "relation_field"),
+        "relashon",
+        "eligibility.relation_field",
+        "relashon",
+        False,
+        id="eligibility-unknown-relation-field",
+    ),
+    pytest.param(
+        ("eligibility", "relation_field"),
+        "applicant_kana",
+        "eligibility.relation_field",
+        "applicant_kana",
+        False,
+        id="eligibility-relation-field-not-a-choice",
+    ),
+    pytest.param(
+        ("eligibility", "relations", "cousin"),
+        [],
+        "eligibility.relations.cousin",
+        "cousin",
+        False,
+        id="eligibility-relation-not-a-choice",
+    ),
+    pytest.param(
+        ("eligibility", "relations", "proxy"),
+        ["stamp"],
+        "eligibility.relations.proxy[0]",
+        "stamp",
+        True,
+        id="eligibility-unknown-obligation",
+    ),
+    pytest.param(
+        ("eligibility", "refuse", 0, "message"),
+        DELETE,
+        "eligibility.refuse[0].message",
+        "ja",
+        True,
+        id="refusal-without-message",
+    ),
+    pytest.param(
+        ("eligibility", "refuse", 0, "reason"),
+        "Wide Area",
+        "eligibility.refuse[0].reason",
+        "lower-case",
+        True,
+        id="refusal-bad-reason-key",
+    ),
+    pytest.param(
+        ("eligibility", "refuse", 0, "when"),
+        {"field": "wide_area", "equals": "yes"},
+        "eligibility.refuse[0].when.equals",
+        "wide_area",
+        False,
+        id="refusal-condition-bad-value",
+    ),
+    pytest.param(
+        NEW_FIELD,
+        {**AGE, "compute": "years"},
+        "(age).compute",
+        "years",
+        True,
+        id="unknown-computation",
+    ),
+    pytest.param(
+        NEW_FIELD,
+        {k: v for k, v in AGE.items() if k != "compute"},
+        "(age)",
+        "compute",
+        True,
+        id="computed-without-compute",
+    ),
+    pytest.param(
+        NEW_FIELD, {**AGE, "kind": "text"}, "(age)", "number", False, id="age-on-a-text-field"
+    ),
+    pytest.param(
+        NEW_FIELD,
+        {**AGE, "filled_by": "resident"},
+        "(age)",
+        "system",
+        True,
+        id="computed-filled-by-the-resident",
+    ),
+    pytest.param(
+        NEW_FIELD,
+        {**AGE, "from": "applicant_kana"},
+        "(age).from",
+        "applicant_kana",
+        False,
+        id="age-from-a-field-that-is-no-date",
+    ),
+    pytest.param(
+        NEW_FIELD,
+        {
+            **AGE,
+            "kind": "choice",
+            "compute": "delivery",
+            "choices": [{"value": "hand", "label": {"ja": "窓口"}}],
+        },
+        "(age)",
+        "mail",
+        False,
+        id="delivery-without-its-choices",
+    ),
+    pytest.param(
+        ("sections", 0, "fields", 2, "compute"),
+        "age",
+        "(copies)",
+        "computed",
+        True,
+        id="compute-without-a-computed-source",
+    ),
+    pytest.param(
+        ("sections", 0, "fields", 0, "default"),
+        {"compute": "tax_year", "available_from": "13-01"},
+        "(kind).default.available_from",
+        "MM-DD",
+        True,
+        id="tax-year-bad-issue-date",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "where", "named", "schema_catches"), BROKEN_LOGIC)
+def test_broken_template_logic_is_refused_naming_the_place(
+    validator: jsonschema.Draft202012Validator,
+    path: tuple[str | int, ...],
+    value: object,
+    where: str,
+    named: str,
+    schema_catches: bool,
+) -> None:
+    raw = edited(koseki_raw(), path, value)
+    with pytest.raises(TemplateError) as caught:
+        parse_template(raw)
+    assert where in caught.value.where
+    assert named in str(caught.value)
+    # what JSON Schema can see, it refuses too; references to fields only the parser knows
+    assert bool(schema_errors(validator, raw)) is schema_catches
+
+
+def test_a_shown_when_cycle_is_refused() -> None:
+    raw = edited(koseki_raw(), PROXY_SHOWN, {"field": "subject_name", "filled": True})
+    raw = edited(
+        raw, ("sections", 2, "fields", 6, "shown_when"), {"field": "proxy_letter", "equals": "1"}
+    )
+    with pytest.raises(TemplateError, match="depends back"):
+        parse_template(raw)
+
+
+def test_eligibility_may_not_read_what_it_decides() -> None:
+    raw = load(SHIPPED_DIR / "10-juminhyo.json")
+    raw["eligibility"]["obligations"][0]["when"] = {"field": "delivery", "equals": "mail"}
+    with pytest.raises(TemplateError, match="decides itself") as caught:
+        parse_template(raw)
+    assert caught.value.where == "eligibility.obligations[0].when"
+
+
+def test_the_base_of_the_logic_table_is_as_described() -> None:
+    raw = koseki_raw()
+    assert raw["sections"][2]["fields"][5]["id"] == "proxy_letter"
+    assert raw["sections"][2]["fields"][6]["id"] == "subject_name"
+    assert raw["rules"][0]["when"] == {"field": "relation", "equals": "proxy"}
+    assert raw["eligibility"]["refuse"][0]["reason"] == "wide_area_relation"

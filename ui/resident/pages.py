@@ -35,6 +35,8 @@ from ui.widgets import (
 )
 
 Tr = Callable[..., str]
+#: kinds typed on the digit keypad, with the most digits each takes
+DIGITS = {FieldKind.PHONE: 11, FieldKind.POSTAL_CODE: 7}
 CENTER = Qt.AlignmentFlag.AlignHCenter
 
 
@@ -352,6 +354,14 @@ class QuestionPage(Page):
         self.kana_next.setObjectName("kana_next")
         kana_row.addWidget(self.kana_display, 1)
         kana_row.addWidget(self.kana_next)
+        # phone numbers and postal codes: digits on a keypad (its 決定 is 「つぎへ」)
+        self.digits_display = label("", "entry")
+        self.digits_display.setObjectName("digits_display")
+        self.digit_pad = Keypad(name_prefix="digit_")
+        self.digit_pad.digit.connect(self._type_digit)
+        self.digit_pad.delete.connect(self._delete_digit)
+        self.digit_pad.accept.connect(self._submit)
+        self._digits = ""
         self.choice_box = QWidget()
         self.choice_layout = QGridLayout(self.choice_box)
         self.choice_layout.setSpacing(20)
@@ -359,8 +369,19 @@ class QuestionPage(Page):
         self._field = ""
         self._multi: list[QPushButton] = []
 
+    def _type_digit(self, digit: str) -> None:
+        if len(self._digits) < DIGITS.get(self._kind or FieldKind.PHONE, 11):
+            self._digits += digit
+            self.digits_display.setText(self._digits)
+
+    def _delete_digit(self) -> None:
+        self._digits = self._digits[:-1]
+        self.digits_display.setText(self._digits)
+
     def _submit(self) -> None:
-        if self._kind is FieldKind.NUMBER:
+        if self._kind in DIGITS:
+            self.flow.answer(self._digits)
+        elif self._kind is FieldKind.NUMBER:
             self.flow.answer(str(self.stepper.value))
         elif self._kind is FieldKind.KANA:
             self.flow.answer(self.kana.text())
@@ -387,7 +408,7 @@ class QuestionPage(Page):
         self.title.setText(q.label)
         self.help.setText(q.help)
         self.help.setVisible(bool(q.help))
-        problem = message_text(tr, q.problem)
+        problem = message_text(tr, q.problem) or q.problem_text
         self.alert.setText(f"⚠ {problem}" if problem else "")
         self.alert.setVisible(bool(problem))
         self.next.setText(tr("next"))
@@ -405,6 +426,13 @@ class QuestionPage(Page):
                 self.kana.set_text(q.value)
             self.kana_next.setText(tr("next"))
             self._mount([self.kana_row, self.kana])
+            self.next.hide()
+        elif q.kind in DIGITS:
+            if new_question:
+                self._digits = "".join(ch for ch in q.value if ch.isdigit())
+            self.digits_display.setText(self._digits)
+            self.digit_pad.retranslate(tr("key_delete"), tr("next"))
+            self._mount([self.digits_display, self.digit_pad])
             self.next.hide()
         elif q.kind is FieldKind.MULTI_CHOICE:  # toggles, then 「つぎへ」
             clear_layout(self.choice_layout)
@@ -438,6 +466,8 @@ class QuestionPage(Page):
 
     def clear(self) -> None:
         self.kana.set_text("")
+        self._digits = ""
+        self.digits_display.clear()
         self.stepper.set_value(1)
         self._field = ""
         self._kind = None
@@ -449,10 +479,16 @@ class ReviewPage(Page):
         self.title = label(role="title")
         self.note = label(role="note")
         self.alert = label(role="alert")
+        # why the application cannot be sent (the template's rules, eligibility) and what
+        # the resident must bring or know, in plain words
+        self.blockers = label(role="alert")
+        self.blockers.setObjectName("review_blockers")
+        self.notices = label(role="subtitle")
+        self.notices.setObjectName("review_notices")
         self.rows = RowsPanel()
         self.submit = button("", "primary", flow.submit)
         self.submit.setObjectName("submit")
-        for w in (self.title, self.note, self.alert):
+        for w in (self.title, self.note, self.alert, self.blockers, self.notices):
             self.box.addWidget(w)
         self.box.addWidget(scrolling(self.rows), 1)
         self.box.addWidget(self.submit, alignment=Qt.AlignmentFlag.AlignRight)
@@ -463,12 +499,21 @@ class ReviewPage(Page):
         text = message_text(tr, view.message)
         self.alert.setText(text)
         self.alert.setVisible(bool(text))
+        blocked = "\n".join(f"⚠ {text}" for text in view.blockers)
+        self.blockers.setText(f"{tr('review_blocked')}\n{blocked}" if blocked else "")
+        self.blockers.setVisible(bool(blocked))
+        notices = "\n".join(f"・{text}" for text in view.notices)
+        self.notices.setText(f"{tr('review_notices')}\n{notices}" if notices else "")
+        self.notices.setVisible(bool(notices))
         editable = frozenset(r.field_id for r in view.rows if r.provenance.value == "resident")
         self.rows.show_rows(view, tr, self.flow.edit, editable)
         self.submit.setText(tr("submit"))
+        self.submit.setEnabled(not view.blockers)
 
     def clear(self) -> None:
         self.rows.clear()
+        self.blockers.clear()
+        self.notices.clear()
 
 
 class SubmittedPage(Page):

@@ -42,6 +42,7 @@ from devices.printer import KNOWN_REASONS, PrinterState
 from forms.display import display_value
 from forms.model import FieldKind, FilledBy
 from forms.prefill import changed_from_prefill
+from forms.visibility import visible_ids
 from kiosk.applications import ApplicationDetail, QueueItem
 from kiosk.context import AppContext
 from kiosk.counter_display import CounterDisplay
@@ -220,6 +221,12 @@ class StaffWindow(QWidget):
         self.status_line = _label()
         self.status_line.setObjectName("status_line")
         rbox.addWidget(self.status_line)
+        # who may apply and what to check (委任状, photo ID, mailed to the person), and the
+        # template's rules the values break
+        self.eligibility_line = _label("", "banner")
+        self.eligibility_line.setObjectName("eligibility_line")
+        self.eligibility_line.hide()
+        rbox.addWidget(self.eligibility_line)
         self.table = QTableWidget(0, 3)
         self.table.setObjectName("values")
         self.table.setHorizontalHeaderLabels(["項目", "内容", "出所"])
@@ -381,6 +388,7 @@ class StaffWindow(QWidget):
         box.addLayout(row)
         self.glyph_panel.hide()
         return self.glyph_panel
+
     def _build_preview(self) -> QWidget:
         page = QWidget()
         box = QVBoxLayout(page)
@@ -588,6 +596,8 @@ class StaffWindow(QWidget):
         if detail is None:
             self.heading.setText(tr("staff_select"))
             self.status_line.setText("")
+            self.eligibility_line.setText("")
+            self.eligibility_line.hide()
             self.fee_line.setText("")
             self.identity.setChecked(False)
             return
@@ -598,7 +608,13 @@ class StaffWindow(QWidget):
         self.status_line.setText(
             f"{tr('staff_status')}: {tr('status_' + detail.status.value)}  {claimed}"
         )
+        eligibility = eligibility_text(detail)
+        self.eligibility_line.setText(eligibility)
+        self.eligibility_line.setVisible(bool(eligibility))
+        applying = visible_ids(t, {k: v.value for k, v in detail.values.items()})
         for f in t.fields:
+            if f.id not in applying:  # e.g. the 委任状 row of an applicant who is no proxy
+                continue
             stored = detail.values.get(f.id)
             row = self.table.rowCount()
             self.table.insertRow(row)
@@ -1101,6 +1117,23 @@ def job_summary(job: PrintOutcome, *, short: bool = False) -> str:
     if job.attempts > 1:
         parts.append(tr("staff_print_attempts", n=job.attempts))
     return " — ".join(parts)
+
+
+def eligibility_text(detail: ApplicationDetail) -> str:
+    """The eligibility outcome, the clerk's checks and broken rules, one per line."""
+    outcome, t = detail.eligibility, detail.template
+    lines = []
+    if outcome is not None and t.eligibility is not None:
+        relation_field = t.field(t.eligibility.relation_field)
+        relation = relation_field.choice_label(outcome.relation, "ja") or "—"
+        if outcome.allowed:
+            lines.append(tr("staff_eligibility_allowed", relation=relation))
+        else:
+            reason = outcome.message.get("ja") or tr(f"refused_{outcome.reason}")
+            lines.append(tr("staff_eligibility_refused", relation=relation, reason=reason))
+        lines += [f"⚠ {tr('staff_obligation_' + o.value)}" for o in outcome.obligations]
+    lines += [tr("staff_rule_failed", message=f.message["ja"]) for f in detail.rule_failures]
+    return "\n".join(lines)
 
 
 def _minutes_since(then: datetime | None, now: datetime) -> int:
