@@ -59,6 +59,8 @@ class SimServerProcess:
             "--ttl",
             str(self.ttl_s),
         ]
+        if self.log_file is not None:  # a fresh data folder has no logs/ yet
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_file.open("ab") if self.log_file else subprocess.DEVNULL
         try:
             self._proc = subprocess.Popen(

@@ -106,3 +106,23 @@ def parse_wareki(text: str) -> date:
     if result < era.start or (following is not None and result >= following):
         raise ValueError("the date is outside that era")
     return result
+
+
+_WESTERN = re.compile(r"^(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})日?$")
+
+
+def normalize_date_input(text: str) -> str:
+    """What a clerk types for a date → the stored ``YYYYMMDD``: ``19580412``,
+    ``1958-04-12``, ``1958/4/12``, ``1958年4月12日`` or ``昭和33年4月12日`` (full-width
+    digits too). Anything else is returned unchanged, for the validator to name."""
+    plain = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+    if plain.isdigit():
+        return plain
+    western = _WESTERN.match(plain)
+    try:
+        if western is not None:
+            y, m, d = (int(g) for g in western.groups())
+            return date(y, m, d).strftime("%Y%m%d")
+        return parse_wareki(plain).strftime("%Y%m%d")
+    except ValueError:
+        return text

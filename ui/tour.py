@@ -312,6 +312,88 @@ def _submit_with_name(ctx: AppContext, name: str) -> str:
     return ticket
 
 
+def persons_part(t: Tour, ctx: AppContext) -> None:
+    """住民異動届: the clerk enters the people who move, one a foreign resident."""
+    from forms.model import Source
+    from forms.prefill import FilledValue, Provenance, prefill
+
+    s = t.k.staff
+    pk = next(p.pk for p in ctx.templates.active() if p.template.id == "idou")
+    card = demo_card().data
+    values = prefill(
+        ctx.templates.get(pk),
+        {
+            Source.CARD_NAME: card.name,
+            Source.CARD_ADDRESS: card.address,
+            Source.CARD_BIRTH_DATE: card.birth_date,
+            Source.CARD_SEX: card.sex,
+            Source.SESSION_TODAY: ctx.clock.now().strftime("%Y%m%d"),
+        },
+    )
+    answers = {"move_kind": "within", "members": "2", "notifier_kana": "たかさき はなこ"}
+    values |= {k: FilledValue(v, Provenance.RESIDENT) for k, v in answers.items()}
+    app_id = ctx.applications.create_draft(pk, "ja", values)
+    ticket, _n = ctx.applications.submit(app_id, values)
+    t.wait(lambda: s.select_ticket(ticket), "the 異動届 in the queue")
+    t.wait(lambda: s.current is not None and s.current.ticket == ticket, "its detail")
+    t.click(s, "claim")
+    t.wait(lambda: s.correct_field.findData("movers") >= 0, "the correction panel")
+    s.correct_field.setCurrentIndex(s.correct_field.findData("movers"))
+    editor = s.persons_editor
+    for row, person in enumerate(
+        (
+            {
+                "name": card.name,
+                "kana": "たかさき はなこ",
+                "birth_date": "19580412",
+                "sex": "2",
+                "relation": "世帯主",
+            },
+            {
+                "name": "SMITH JOHN",
+                "birth_date": "19900105",
+                "sex": "1",
+                "relation": "夫",
+                "nationality": "アメリカ合衆国",
+                "residence_status": "日本人の配偶者等",
+                "residence_card": "AB12345678CD",
+            },
+        )
+    ):
+        for item, text in person.items():
+            editor.set_cell(row, item, text)
+    s.correct_reason.setText("窓口で聞き取り")
+    t.shot(s, "staff-persons-table")
+    t.click(s, "correct_save")
+    t.wait(
+        lambda: bool(s.message.text()) or (s.current is not None and "movers" in s.current.values),
+        "the saved rows",
+    )
+    if s.current is None or "movers" not in s.current.values:
+        raise TourError(f"the rows were not saved: {s.message.text()}")
+    t.shot(s, "staff-persons-saved")
+    t.click(s, "release")
+    t.wait(lambda: s.current is not None and s.current.status is Status.SUBMITTED, "release")
+
+
+def forms_part(ctx: AppContext, out: Path) -> None:
+    """Every published form filled with the sample values, as PDF and page images: what
+    the administrators' preview shows and what the printer gets."""
+    from kiosk.template_editing import preview_document
+    from printing.render import render_pdf
+
+    for published in ctx.templates.active():
+        template = published.template
+        doc = preview_document(template, ctx.fees.current(), ctx.settings.addressee, ctx.clock)
+        pdf = out / f"form-{template.id}.pdf"
+        pdf.write_bytes(render_pdf(doc))
+        if shutil.which("pdftoppm"):
+            subprocess.run(
+                ["pdftoppm", "-r", "80", "-png", str(pdf), str(out / f"form-{template.id}")],
+                check=True,
+            )
+
+
 def glyph_part(t: Tour, ctx: AppContext) -> None:
     """A name with 𠮷, which the IPAex fonts lack: the clerk sees it and decides."""
     s = t.k.staff
@@ -468,7 +550,7 @@ def admin_part(t: Tour, ctx: AppContext) -> None:
 def run_tour(out: Path, *, data_dir: Path | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.png"):
+    for old in [*out.glob("*.png"), *out.glob("form-*.pdf")]:
         old.unlink()
     work = Path(tempfile.mkdtemp(prefix="kiosk-tour-"))
     # paid 6 s after the QR is shown: time to photograph the code and its countdown
@@ -488,8 +570,10 @@ def run_tour(out: Path, *, data_dir: Path | None = None) -> int:
         resident_part(tour, reader, clock)
         staff_part(tour, clock)
         glyph_part(tour, ctx)
+        persons_part(tour, ctx)
         admin_part(tour, ctx)
         rules_part(tour, reader)
+        forms_part(ctx, out)
     finally:
         kiosk.shutdown()
         ctx.close()

@@ -408,3 +408,16 @@ def test_several_answers_to_one_question_are_kept(qtbot: QtBot, kiosk: Kiosk) ->
     doc = kiosk.ctx.printing.build_document(app_id)
     texts_on_form = [row.value for section in doc.sections for row in section.rows]
     assert "国民健康保険、印鑑登録" in texts_on_form
+
+
+def test_a_refresh_keeps_the_person_rows_the_clerk_is_typing(qtbot: QtBot, kiosk: Kiosk) -> None:
+    ticket = resident_applies(qtbot, kiosk, "idou")
+    sign_in_and_claim(qtbot, kiosk, ticket)
+    s = kiosk.staff
+    s.correct_field.setCurrentIndex(s.correct_field.findData("movers"))
+    s.persons_editor.set_cell(0, "name", "髙﨑　花子")
+    s.refresh_queue()  # the periodic refresh reloads the application being corrected
+    assert s.current is not None
+    s.load(s.current.id)
+    qtbot.wait(300)
+    assert '"髙﨑　花子"' in s.persons_editor.value()

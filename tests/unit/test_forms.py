@@ -256,3 +256,23 @@ def test_multi_choice_values_and_display() -> None:
         assert problem is not None
         assert problem.message_key == "invalid_choice"
     assert display_value(f, "a,b") == "甲、乙"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("19580412", "19580412"),
+        ("1958-04-12", "19580412"),
+        ("1958/4/12", "19580412"),
+        ("1958年4月12日", "19580412"),
+        ("昭和33年4月12日", "19580412"),
+        ("平成元年1月8日", "19890108"),
+        ("令和元年５月１日", "20190501"),
+        ("昭和64年1月8日", "昭和64年1月8日"),  # outside its era: left for the validator
+        ("1958-02-30", "1958-02-30"),
+    ],
+)
+def test_dates_typed_by_a_clerk_are_stored_as_digits(typed: str, stored: str) -> None:
+    from forms.wareki import normalize_date_input
+
+    assert normalize_date_input(typed) == stored

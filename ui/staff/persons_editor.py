@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
@@ -14,8 +15,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from forms.model import Field
+from forms.display import display_item
+from forms.model import Field, FieldKind
 from forms.validation import encode_person_rows, person_rows
+from forms.wareki import normalize_date_input
 from kiosk.i18n import tr
 
 
@@ -24,6 +27,8 @@ class PersonsEditor(QWidget):
         super().__init__()
         self.setObjectName("persons_editor")
         self.field: Field | None = None
+        #: (application, field, stored value) the table was filled from
+        self._source: tuple[int, str, str] | None = None
         self.table = QTableWidget(0, 0)
         self.table.setObjectName("persons_table")
         self.table.verticalHeader().setVisible(True)
@@ -39,6 +44,15 @@ class PersonsEditor(QWidget):
         row.addWidget(self.add_button)
         row.addStretch(1)
         box.addLayout(row)
+
+    def show_for(self, app_id: int, f: Field, raw: str) -> None:
+        """Fill the table for this application's field, unless it already shows it: the
+        staff window refreshes every few seconds and must not wipe what the clerk typed."""
+        source = (app_id, f.id, raw)
+        if source == self._source:
+            return
+        self._source = source
+        self.set_field(f, raw)
 
     def set_field(self, f: Field, raw: str) -> None:
         self.field = f
@@ -64,7 +78,21 @@ class PersonsEditor(QWidget):
         r = self.table.rowCount()
         self.table.insertRow(r)
         for c, item in enumerate(self.field.items):
-            self.table.setItem(r, c, QTableWidgetItem((person or {}).get(item.id, "")))
+            text = (person or {}).get(item.id, "")
+            if item.kind is FieldKind.DATE and text:
+                # shown as on the form (和暦, Western for a foreign resident), read back by
+                # normalize_date_input
+                text = display_item(item, person or {}, "ja")
+            if item.kind is FieldKind.CHOICE:
+                # a choice is picked from its labels, never typed as an internal code
+                combo = QComboBox()
+                combo.addItem("", "")
+                for choice in item.choices:
+                    combo.addItem(choice.label["ja"], choice.value)
+                combo.setCurrentIndex(max(combo.findData(text), 0))
+                self.table.setCellWidget(r, c, combo)
+            else:
+                self.table.setItem(r, c, QTableWidgetItem(text))
         limit = self.field.max_rows
         self.add_button.setEnabled(limit is None or self.table.rowCount() < limit)
 
@@ -74,7 +102,11 @@ class PersonsEditor(QWidget):
         while self.table.rowCount() <= row:
             self.add_row()
         column = [i.id for i in self.field.items].index(item_id)
-        self.table.setItem(row, column, QTableWidgetItem(text))
+        combo = self.table.cellWidget(row, column)
+        if isinstance(combo, QComboBox):
+            combo.setCurrentIndex(max(combo.findData(text), 0))
+        else:
+            self.table.setItem(row, column, QTableWidgetItem(text))
 
     def value(self) -> str:
         if self.field is None:
@@ -83,7 +115,14 @@ class PersonsEditor(QWidget):
         for r in range(self.table.rowCount()):
             person = {}
             for c, item in enumerate(self.field.items):
+                combo = self.table.cellWidget(r, c)
                 cell = self.table.item(r, c)
-                person[item.id] = cell.text().strip() if cell is not None else ""
+                if isinstance(combo, QComboBox):
+                    person[item.id] = str(combo.currentData() or "")
+                else:
+                    text = cell.text().strip() if cell is not None else ""
+                    if item.kind is FieldKind.DATE and text:
+                        text = normalize_date_input(text)  # 昭和33年4月12日 → 19580412
+                    person[item.id] = text
             rows.append(person)
         return encode_person_rows(rows)

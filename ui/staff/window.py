@@ -874,7 +874,7 @@ class StaffWindow(QWidget):
         persons = f.kind is FieldKind.PERSONS
         if persons:
             stored = self.current.values.get(f.id)
-            self.persons_editor.set_field(f, stored.value if stored else "")
+            self.persons_editor.show_for(self.current.id, f, stored.value if stored else "")
         self.persons_editor.setVisible(persons)
         self.correct_choice.setVisible(bool(options))
         self.correct_value.setVisible(not options and not persons)
