@@ -12,6 +12,9 @@
   rules, eligibility, computed fields) against it (bench/forms.py).
 - card_read_pcscd_vpcd: reading the card through the real pcscd, vpcd and the virtual card
   (bench/card.py), beside the raw APDU replay, with the APDU count.
+- form_rendering: each shipped form's first (fresh process) and warm render, pages per
+  second and bytes per page, beside the same form on a bare reportlab canvas
+  (bench/printing.py).
 - payment_qr: EMV/JPQR payload encodes and decodes per second, and PNG QR symbols per
   second with qrcode (ASCII) and segno (ECI 26, Japanese template 64) (bench/qr.py).
 """
@@ -169,6 +172,9 @@ def main() -> int:
     figures["payment_http_service"] = bench_payment(int(os.environ.get("BENCH_PAYMENT_RUNS", "50")))
 
     figures["card_read_pcscd_vpcd"] = bench_card(int(os.environ.get("BENCH_CARD_RUNS", "30")))
+    from bench.printing import bench_printing
+
+    figures["form_rendering"] = bench_printing(int(os.environ.get("BENCH_RENDER_RUNS", "20")))
     from bench.qr import bench_qr
 
     figures["payment_qr"] = bench_qr(int(os.environ.get("BENCH_QR_RUNS", "100")))
