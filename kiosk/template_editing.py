@@ -22,6 +22,8 @@ from printing.document import PrintDocument
 
 #: field properties an administrator may set in the field panel (None removes one)
 FIELD_PROPS = ("filled_by", "source", "pattern", "max_length", "min", "max", "date_style")
+#: the template-level logic an administrator edits as JSON (forms/rules.py, eligibility.py)
+LOGIC_KEYS = ("rules", "eligibility")
 #: a field's print placement: position and size in mm, font size and fit rule
 PLACEMENT_PROPS = ("page", "x", "y", "w", "h", "size", "min_size", "fit")
 
@@ -41,6 +43,8 @@ class TemplateEdits:
     field_props: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: field id → {placement property: value}; moves the field's box on the printed form
     placements: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the template's "rules" and "eligibility" blocks as a whole (None: unchanged)
+    logic: dict[str, Any] | None = None
 
 
 def _set_text(f: dict[str, Any], key: str, language: str, text: str) -> None:
@@ -94,6 +98,12 @@ def apply_edits(raw: Mapping[str, Any], edits: TemplateEdits, version: int) -> d
                     f.pop(key, None)
                 else:
                     f[key] = value
+    if edits.logic is not None:
+        for key in LOGIC_KEYS:
+            if edits.logic.get(key) in (None, [], {}):
+                new.pop(key, None)
+            else:
+                new[key] = copy.deepcopy(edits.logic[key])
     for fid, props in edits.placements.items():
         _apply_placement(new, fid, props)
     for rule in new.get("fees", []):

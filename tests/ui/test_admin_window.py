@@ -185,3 +185,28 @@ def test_admin_duplicates_exports_and_imports(
     broken.write_text('{"id": "x", "version": 1, "sections": []}', encoding="utf-8")
     window.import_template(str(broken))
     assert "読み込めませんでした" in window.editor_message.text()
+
+
+def test_admin_edits_the_eligibility_and_a_broken_rule_is_named(
+    qtbot: QtBot, ctx: AppContext
+) -> None:
+    window = signed_in(qtbot, ctx)
+    logic = json.loads(window.logic_text.toPlainText())
+    assert "proxy" in logic["eligibility"]["relations"]
+    # this town no longer accepts proxies for 住民票 at the kiosk
+    del logic["eligibility"]["relations"]["proxy"]
+    broken = {
+        **logic,
+        "rules": [{"require": {"field": "nope", "equals": "1"}, "message": {"ja": "x"}}],
+    }
+    window.logic_text.setPlainText(json.dumps(broken, ensure_ascii=False))
+    press(qtbot, window, "apply_logic")
+    assert "nope" in window.editor_message.text()
+    window.logic_text.setPlainText(json.dumps(logic, ensure_ascii=False))
+    press(qtbot, window, "apply_logic")
+    assert "反映しました" in window.editor_message.text()
+    press(qtbot, window, "publish")
+    assert "第2版" in window.editor_message.text()
+    published = next(p for p in ctx.templates.active() if p.template.id == "juminhyo")
+    assert published.template.eligibility is not None
+    assert "proxy" not in published.template.eligibility.relations

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -350,7 +351,21 @@ class AdminWindow(QWidget):
         self.rule_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents
         )
-        box.addWidget(self.rule_table, 1)
+        lower = QTabWidget()
+        lower.addTab(self.rule_table, tr("admin_fee_rules"))
+        logic = QWidget()
+        logic_box = QVBoxLayout(logic)
+        logic_box.setContentsMargins(0, 0, 0, 0)
+        logic_box.addWidget(QLabel(tr("admin_logic_help")))
+        self.logic_text = QPlainTextEdit()
+        self.logic_text.setObjectName("logic_text")
+        logic_box.addWidget(self.logic_text, 1)
+        apply_logic = QPushButton(tr("admin_apply_logic"))
+        apply_logic.setObjectName("apply_logic")
+        apply_logic.clicked.connect(lambda _checked=False: self.apply_logic())
+        logic_box.addWidget(apply_logic, alignment=Qt.AlignmentFlag.AlignLeft)
+        lower.addTab(logic, tr("admin_logic"))
+        box.addWidget(lower, 1)
         buttons = QHBoxLayout()
         preview = QPushButton(tr("admin_preview"))
         preview.setObjectName("preview")
@@ -417,6 +432,13 @@ class AdminWindow(QWidget):
             self.rule_table.setItem(r, 1, _item(rule.label["ja"], editable=True))
             self.rule_table.setItem(r, 2, _item(str(rule.amount), editable=True))
         self.field_panel.setEnabled(False)
+        self.logic_text.setPlainText(
+            json.dumps(
+                {key: raw[key] for key in ("rules", "eligibility") if key in raw},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         self.editor_message.setText("")
 
     def _raw_field(self, field_id: str) -> dict[str, Any]:
@@ -489,6 +511,26 @@ class AdminWindow(QWidget):
             return
         self._start_working(raw)
         self.editor_message.setText(tr("admin_field_removed", id=fid))
+
+    def apply_logic(self) -> None:
+        """Take the rules and eligibility typed as JSON; errors name the place."""
+        try:
+            logic = json.loads(self.logic_text.toPlainText() or "{}")
+        except ValueError as exc:
+            self.editor_message.setText(tr("admin_logic_not_json", problem=str(exc)))
+            return
+        if not isinstance(logic, dict) or set(logic) - {"rules", "eligibility"}:
+            self.editor_message.setText(tr("admin_logic_keys"))
+            return
+        previous = self._pending.logic
+        self._pending.logic = logic
+        try:
+            parse_template(self._edited())
+        except TemplateError as exc:
+            self._pending.logic = previous
+            self.editor_message.setText(f"{exc.where}: {exc.problem}")
+            return
+        self.editor_message.setText(tr("admin_logic_applied"))
 
     def _new_id_and_title(self) -> tuple[str, str] | None:
         new_id, title = self.new_id.text().strip(), self.new_title.text().strip()
