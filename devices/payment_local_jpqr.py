@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from devices.emv_mpm import build_dynamic_payload
+from devices.emv.jpqr import build_jpqr_payload
+from devices.emv.merchant import MerchantConfig, MerchantConfigError
 from devices.errors import PaymentError, RefundNotSupported
 from devices.payment import OrderStatus, ProviderOrder
 
@@ -38,6 +39,7 @@ class LocalJpqrProvider:
         merchant_id: str,
         merchant_name: str,
         merchant_city: str,
+        postal_code: str = "",
         mcc: str = "9399",
         ttl_s: float = 600.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -49,12 +51,17 @@ class LocalJpqrProvider:
             raise ValueError("jpqr_merchant_name: ASCII, at most 25 characters (EMV tag 59)")
         if not (_ANS.match(merchant_city) and len(merchant_city) <= 15):
             raise ValueError("jpqr_merchant_city: ASCII, at most 15 characters (EMV tag 60)")
-        self._account = (
-            ("00", JPQR_GUID),
-            *((f"{i:02d}", part) for i, part in enumerate(match.groups(), start=1)),
-        )
-        self._merchant = (merchant_name, merchant_city)
-        self._mcc = mcc
+        try:
+            # the JPQR profile: ID under jp.or.paymentsjapan in 26, 392, JP, 郵便番号 in 61
+            self._merchant = MerchantConfig(
+                merchant_id="-".join(match.groups()),
+                name=merchant_name,
+                city=merchant_city,
+                postal_code=postal_code,
+                mcc=mcc,
+            )
+        except MerchantConfigError as exc:
+            raise ValueError(f"jpqr_{exc}") from None
         self.ttl_s = ttl_s
         self._now = now
 
@@ -62,14 +69,7 @@ class LocalJpqrProvider:
         self, *, amount_yen: int, reference: str, fee_code: str, idempotency_key: str
     ) -> ProviderOrder:
         # Same inputs, same code: building it again for a retried key changes nothing.
-        payload = build_dynamic_payload(
-            merchant_account=self._account,
-            amount_yen=amount_yen,
-            reference=reference,
-            merchant_name=self._merchant[0],
-            merchant_city=self._merchant[1],
-            mcc=self._mcc,
-        )
+        payload = build_jpqr_payload(self._merchant, amount_yen=amount_yen, reference=reference)
         return ProviderOrder(reference, payload, self._now() + timedelta(seconds=self.ttl_s))
 
     def get_status(self, provider_order_id: str) -> OrderStatus:

@@ -95,6 +95,7 @@ class PaymentConfig:
     jpqr_merchant_id: str = ""
     jpqr_merchant_name: str = ""
     jpqr_merchant_city: str = ""
+    jpqr_postal_code: str = ""
     log_dir: Path | None = None
 
 
@@ -132,6 +133,7 @@ def _local_jpqr(config: PaymentConfig) -> PaymentProvider:
         merchant_id=config.jpqr_merchant_id,
         merchant_name=config.jpqr_merchant_name,
         merchant_city=config.jpqr_merchant_city,
+        postal_code=config.jpqr_postal_code,
         ttl_s=config.qr_ttl_s,
     )
 

@@ -49,6 +49,8 @@ class Settings:
     jpqr_merchant_id: str = ""
     jpqr_merchant_name: str = ""
     jpqr_merchant_city: str = ""
+    #: tag 61 of a JPQR code: the municipality's 郵便番号
+    jpqr_postal_code: str = ""
     #: municipality fee table: fee code -> amount in yen (overrides template defaults)
     fee_overrides: dict[str, int] = field(default_factory=dict)
     ticket_prefix: str = "A"

@@ -52,6 +52,7 @@ def payment_config(settings: Settings) -> PaymentConfig:
         jpqr_merchant_id=settings.jpqr_merchant_id,
         jpqr_merchant_name=settings.jpqr_merchant_name,
         jpqr_merchant_city=settings.jpqr_merchant_city,
+        jpqr_postal_code=settings.jpqr_postal_code,
         log_dir=settings.data_dir / "logs",
     )
 

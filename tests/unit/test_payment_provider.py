@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from devices.card_simulated import SimulatedCardReader, demo_card
 from devices.credentials import api_key_from_keyring
+from devices.emv.jpqr import decode_jpqr
 from devices.emv_mpm import crc_ok, parse_top_level
 from devices.errors import (
     PaymentCredentialMissing,
@@ -416,6 +417,7 @@ JPQR = {
     "merchant_id": "0000000000001-0001-000001-000001",
     "merchant_name": "MATSUURA CITY",
     "merchant_city": "MATSUURA",
+    "postal_code": "859-4501",
 }
 
 
@@ -432,6 +434,9 @@ def test_a_local_jpqr_code_is_confirmed_by_the_clerk_and_audited(
         tags = parse_top_level(view.qr_content)
         assert tags["26"].startswith("0019jp.or.paymentsjapan01130000000000001")
         assert tags["54"] == "600"
+        decoded = decode_jpqr(view.qr_content)  # the strict JPQR profile accepts it
+        assert decoded is not None
+        assert tags["61"] == "8594501"
         assert ctx.payments.staff_confirms
         assert ctx.payments.poll_open_orders() == []  # nobody to ask
         ctx.payments.confirm_paid(app_id, "S1")
@@ -458,6 +463,11 @@ def test_a_local_jpqr_code_expires_here(settings: Settings, clock: FakeClock) ->
         assert ctx.payments.current(app_id).status is OrderStatus.EXPIRED  # type: ignore[union-attr]
     finally:
         ctx.close()
+
+
+def test_a_local_jpqr_code_needs_the_municipality_postal_code() -> None:
+    with pytest.raises(ValueError, match="postal_code"):
+        LocalJpqrProvider(**{**JPQR, "postal_code": ""})
 
 
 def test_a_bad_merchant_id_is_refused() -> None:
