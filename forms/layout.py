@@ -40,6 +40,9 @@ class Show(StrEnum):
     CHECK = "check"
     #: one tick box per listed choice, ticked for the chosen ones
     MARKS = "marks"
+    #: a date as era boxes (明治 大正 昭和 平成 令和, the date's era ticked) and the rest of
+    #: the 和暦 date after them, as many official forms print a birth date
+    ERA = "era"
 
 
 class Slot(StrEnum):
@@ -300,7 +303,7 @@ class _Parser:
         try:
             show = Show(raw.get("show", "text"))
         except ValueError:
-            raise LayoutError(f"{where}.show", "must be text, check or marks") from None
+            raise LayoutError(f"{where}.show", "must be text, check, marks or era") from None
         part = None
         if raw.get("part") is not None:
             try:
@@ -408,6 +411,8 @@ def check_layout_fields(
             for m in e.marks:
                 if m.value not in choices[e.field]:
                     raise LayoutError(where, f"no choice {m.value!r}")
+        if e.show is Show.ERA and kind != "date":
+            raise LayoutError(where, "era boxes print a date field")
         if e.part is not None and kind != "address":
             raise LayoutError(where, "only an address field is printed in parts")
     missing = [f for f in printable if f not in layout.placed_fields()]

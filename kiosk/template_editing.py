@@ -14,6 +14,7 @@ from forms.assessment import settle
 from forms.fees import compute_fee
 from forms.model import Field, FieldKind, Source, Template, TemplateError, parse_template
 from forms.prefill import FilledValue, Provenance, prefill
+from forms.rules import check_rules
 from forms.validation import encode_person_rows
 from kiosk.clock import Clock, today
 from kiosk.storage.db import Database
@@ -133,13 +134,10 @@ def sample_values(template: Template, day: str) -> dict[str, str]:
     }
     for f in template.fields:
         # signed on paper: blank; computed values come from the engine, not samples
-        unticked = f.kind is FieldKind.CHECKBOX and values.get(f.id) == "0"
-        if (f.id in values and not unticked) or f.kind is FieldKind.SIGNATURE:
-            continue
-        if f.source is Source.COMPUTED:
+        if f.id in values or f.kind is FieldKind.SIGNATURE or f.source is Source.COMPUTED:
             continue
         if f.kind is FieldKind.PERSONS:
-            row = {i.id: values_for_item(i, card.name, day) for i in f.items[:3]}
+            row = {i.id: values_for_item(i, card) for i in f.items}
             values[f.id] = encode_person_rows([row])
         elif f.kind is FieldKind.CHOICE and f.choices:
             values[f.id] = f.choices[0].value
@@ -160,25 +158,46 @@ def sample_values(template: Template, day: str) -> dict[str, str]:
         elif f.kind is FieldKind.ADDRESS:
             values[f.id] = card.address
         else:
-            values[f.id] = "（記入例）"
+            values[f.id] = _sample_text(f.label["ja"], card.name, card.address)
+    # a checkbox a rule asks for (e.g. the 印鑑登録証 at hand) is ticked, the others not
+    for failure in check_rules(template, values):
+        for fid in failure.fields:
+            if template.field(fid).kind is FieldKind.CHECKBOX:
+                values[fid] = "1"
     # the sample as a resident would submit it: what does not apply dropped, computed fresh
     sample = {k: FilledValue(v, Provenance.RESIDENT) for k, v in values.items()}
     return {k: v.value for k, v in settle(template, sample, parse_day(day)).items()}
+
+
+def _sample_text(label: str, name: str, address: str) -> str:
+    """A text that reads right in its box: a name where a name goes, an address for 本籍."""
+    if any(word in label for word in ("氏名", "世帯主", "筆頭者")):
+        return name
+    if any(word in label for word in ("本籍", "住所")):
+        return address
+    return "（記入例）"
 
 
 def parse_day(day: str) -> date:
     return date(int(day[:4]), int(day[4:6]), int(day[6:]))
 
 
-def values_for_item(item: Field, name: str, day: str) -> str:
-    """A plausible entry for one item of a sample person row."""
+def values_for_item(item: Field, card: Any) -> str:
+    """A plausible entry for one item of a sample person row: the demo resident herself,
+    a Japanese national (the foreign residents' items stay empty)."""
     if item.kind is FieldKind.DATE:
-        return day
+        return str(card.birth_date)
     if item.kind is FieldKind.KANA:
         return "たかさき　はなこ"
+    if item.id == "sex" and any(c.value == card.sex for c in item.choices):
+        return str(card.sex)
+    if item.id in ("nationality", "residence_status", "residence_card"):
+        return ""
+    if item.id == "relation":
+        return "世帯主"
     if item.kind is FieldKind.CHOICE and item.choices:
         return item.choices[0].value
-    return name
+    return str(card.name)
 
 
 def preview_document(

@@ -27,6 +27,7 @@ from forms.layout import (
     TextElement,
     TextStyleSpec,
 )
+from forms.wareki import ERAS
 from printing.document import PrintDocument, PrintField
 from printing.fonts import FAMILIES, GOTHIC, MINCHO
 from printing.qr import QUIET_ZONE, draw_qr, qr_matrix
@@ -43,6 +44,8 @@ from printing.render import (
     wrap_text,
 )
 
+#: the era names in the order official forms list them
+ERA_NAMES = tuple(era.name for era in sorted(ERAS, key=lambda era: era.start))
 PAD_X_MM = 1.2
 PAD_Y_MM = 0.6
 LEADING = 1.25
@@ -170,7 +173,27 @@ def _draw_field(page: _Page, e: FieldElement, doc: PrintDocument) -> None:
         for mark in e.marks:
             page.tick_box(mark.x, mark.y, MARK_MM, mark.value in value.chosen)
         return
+    if e.show is Show.ERA:
+        _draw_era_date(page, e, value)
+        return
     page.text(e.rect, _field_text(e, value), e.style, value.label)
+
+
+ERA_W_MM = 11.5  # one era box with its two-character name
+
+
+def _draw_era_date(page: _Page, e: FieldElement, value: PrintField) -> None:
+    """明治 大正 昭和 平成 令和 with the date's era ticked, then ``33年4月12日``."""
+    era = next((name for name in ERA_NAMES if value.text.startswith(name)), "")
+    r = e.rect
+    label = TextStyleSpec(font="gothic", size=min(8.0, e.style.size), min_size=5.0)
+    for i, name in enumerate(ERA_NAMES):
+        x = r.x + PAD_X_MM + i * ERA_W_MM
+        page.tick_box(x, r.y + (r.h - MARK_MM) / 2, MARK_MM, name == era and bool(era))
+        page.text(Rect(r.page, x + MARK_MM, r.y, ERA_W_MM - MARK_MM, r.h), name, label, name)
+    rest_x = r.x + PAD_X_MM + len(ERA_NAMES) * ERA_W_MM
+    rest = value.text[len(era) :] if era else value.text
+    page.text(Rect(r.page, rest_x, r.y, r.x + r.w - rest_x, r.h), rest, e.style, value.label)
 
 
 def _draw_rows(page: _Page, e: RowsElement, doc: PrintDocument) -> None:

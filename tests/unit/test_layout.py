@@ -354,3 +354,16 @@ def test_missing_glyphs_are_found_in_fixed_layout_values_parts_and_rows() -> Non
     }
     with pytest.raises(ValueError, match="missing glyph"):
         render_pdf(doc)
+
+
+def test_a_date_may_print_as_era_boxes(tmp_path: Path) -> None:
+    raw = raw_of("juminhyo")
+    i = _field_index(raw, "applicant_birth_date")
+    raw["layout"]["elements"][i]["show"] = "era"
+    text = pdf_text(render(raw, {"applicant_birth_date": "19580412"}), tmp_path)
+    for era in ("明治", "大正", "昭和", "平成", "令和"):
+        assert era in text
+    assert "33年4月12日" in text
+    raw["layout"]["elements"][_field_index(raw, "copies")]["show"] = "era"
+    with pytest.raises(TemplateError, match=r"copies.*era boxes print a date"):
+        parse_template(raw)
