@@ -263,7 +263,7 @@ def _row(b: _Builder, f: Field, y: float, h: float) -> None:
             y,
             RIGHT - LABEL_X - MARK - 5,
             h,
-            f.label["ja"],
+            f.printed_label,
             size=10,
             min_size=7,
         )
@@ -272,7 +272,7 @@ def _row(b: _Builder, f: Field, y: float, h: float) -> None:
         _persons(b, f, y)
         return
     b.box(LABEL_X, y, LABEL_W, h, line=0.45, fill=LABEL_FILL)
-    b.text(LABEL_X, y, LABEL_W, h, f.label["ja"], size=9.5, min_size=6.5)
+    b.text(LABEL_X, y, LABEL_W, h, f.printed_label, size=9.5, min_size=6.5)
     b.box(VALUE_X, y, VALUE_W, h, line=0.45)
     _value(b, f, y, h)
 

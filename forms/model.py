@@ -112,6 +112,9 @@ class Field:
     #: print this date field in 和暦 (default), in Western form, or ("either") in Western
     #: form for a foreign resident's row (one with a nationality) and in 和暦 otherwise
     date_style: str = "wareki"
+    #: the label on the printed form when the screen asks differently (「委任状の提出」 for
+    #: 「ご本人が書いた委任状をお持ちですか」); empty = the label
+    print_label: Localized = field(default_factory=dict)
     #: the items of one person row (kind PERSONS only)
     items: tuple[Field, ...] = ()
     max_rows: int | None = None
@@ -121,6 +124,10 @@ class Field:
     required_when: Condition | None = None
     #: how a ``computed`` source or a computed default (``"default": {"compute": …}``) is made
     compute: Computation | None = None
+
+    @property
+    def printed_label(self) -> str:
+        return (self.print_label or self.label)["ja"]
 
     @property
     def from_card(self) -> bool:
@@ -292,6 +299,9 @@ def _parse_field(raw: Any, where: str, *, in_row: bool = False) -> Field:
         date_style=date_style,
         items=items,
         max_rows=max_rows,
+        print_label=(
+            _localized(raw["print_label"], f"{where}.print_label") if "print_label" in raw else {}
+        ),
     )
 
 

@@ -651,7 +651,7 @@ def document_for(
         rows = []
         for f in section.fields:
             raw = values.get(f.id, "")
-            label = f.label["ja"]
+            label = f.printed_label
             fields[f.id] = print_field(f, raw)
             if f.kind is FieldKind.SIGNATURE:
                 rows.append(PrintRow(label, "", kind="signature", field_id=f.id))
@@ -685,7 +685,7 @@ def document_for(
 
 def print_field(f: Field, raw: str) -> PrintField:
     """A field's value as a template layout prints it."""
-    label = f.label["ja"]
+    label = f.printed_label
     if f.kind is FieldKind.PERSONS:
         try:
             people = person_rows(raw)

@@ -421,3 +421,14 @@ def test_a_refresh_keeps_the_person_rows_the_clerk_is_typing(qtbot: QtBot, kiosk
     s.load(s.current.id)
     qtbot.wait(300)
     assert '"髙﨑　花子"' in s.persons_editor.value()
+
+
+def test_a_choice_correction_starts_from_the_stored_answer(qtbot: QtBot, kiosk: Kiosk) -> None:
+    ticket = resident_applies(qtbot, kiosk)
+    sign_in_and_claim(qtbot, kiosk, ticket)
+    s = kiosk.staff
+    assert s.current is not None
+    stored = s.current.values["kind"].value
+    s.correct_field.setCurrentIndex(s.correct_field.findData("kind"))
+    assert s.correct_choice.isVisible()
+    assert s.correct_choice.currentData() == stored  # 保存 without choosing changes nothing

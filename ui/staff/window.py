@@ -174,7 +174,9 @@ class StaffWindow(QWidget):
         page = QWidget()
         box = QVBoxLayout(page)
         box.addStretch(1)
-        box.addWidget(_label(tr("staff_sign_in"), "h1"), alignment=Qt.AlignmentFlag.AlignHCenter)
+        heading = _label(tr("staff_sign_in"), "h1")
+        heading.setWordWrap(False)  # centred on one line; wrapped, it was cut in half
+        box.addWidget(heading, alignment=Qt.AlignmentFlag.AlignHCenter)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(_label(tr("staff_id")))
@@ -871,6 +873,12 @@ class StaffWindow(QWidget):
         self.correct_choice.clear()
         for value, text in options:
             self.correct_choice.addItem(text, value)
+        # start from the stored answer: saving without choosing must change nothing
+        stored_value = self.current.values.get(f.id)
+        if stored_value is not None:
+            self.correct_choice.setCurrentIndex(
+                max(self.correct_choice.findData(stored_value.value), 0)
+            )
         persons = f.kind is FieldKind.PERSONS
         if persons:
             stored = self.current.values.get(f.id)
