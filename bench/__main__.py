@@ -125,7 +125,8 @@ def bench_flow(applications: int) -> dict[str, Any]:
                 app_id = ctx.applications.queue()[-1].id
                 ctx.applications.claim(app_id, "B1")
                 ctx.applications.approve(app_id, "B1", identity_confirmed=True)
-                ctx.printing.print_application(app_id, "B1")
+                job = ctx.printing.print_application(app_id, "B1")
+                ctx.printing.confirm_printed(job.job_id, "B1")  # the clerk checked the paper
                 ctx.payments.issue(app_id, "B1")
                 clock.advance(2)
                 ctx.payments.poll(app_id)
