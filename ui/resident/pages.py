@@ -444,6 +444,7 @@ class QuestionPage(Page):
                 b.setObjectName(f"choice_{value}")
                 b.setCheckable(True)  # the pressed state shows the choice (plus its colour)
                 b.setChecked(value in chosen)
+                _mark_when_checked(b, text)
                 b.setProperty("choice_value", value)
                 self._multi.append(b)
                 self.choice_layout.addWidget(b, i // columns, i % columns)
@@ -460,6 +461,7 @@ class QuestionPage(Page):
                 b.setObjectName(f"choice_{value}")
                 b.setCheckable(True)
                 b.setChecked(value == q.value)
+                _mark_when_checked(b, text)
                 self.choice_layout.addWidget(b, i // columns, i % columns)
             self._mount([self.choice_box])
             self.next.hide()
@@ -552,3 +554,13 @@ def all_labels(widget: QWidget) -> list[str]:
     texts = [w.text() for w in widget.findChildren(QLabel)]
     texts += [w.text() for w in widget.findChildren(QPushButton)]
     return texts
+
+
+def _mark_when_checked(b: QPushButton, text: str) -> None:
+    """A chosen answer carries a ✓ as well as its colour: never colour alone (kiosk-ux)."""
+
+    def show(checked: bool) -> None:
+        b.setText(f"✓ {text}" if checked else text)
+
+    show(b.isChecked())
+    b.toggled.connect(show)
