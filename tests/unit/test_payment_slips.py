@@ -64,7 +64,8 @@ def font_rows(pdf: bytes, tmp_path: Path) -> list[str]:
     ).stdout.splitlines()
     emb = listing[0].index("emb")
     rows = listing[2:]
-    assert rows and all(row[emb : emb + 3] == "yes" for row in rows), listing
+    assert rows, listing
+    assert all(row[emb : emb + 3] == "yes" for row in rows), listing
     return rows
 
 
@@ -234,7 +235,8 @@ def test_a_slip_whose_code_expired_while_waiting_is_withdrawn_not_printed(
         ctx.printing.run_due()
         with ctx.db.read() as session:
             row = session.get(PrintJobRow, waiting.job_id)
-            assert row is not None and row.status == JobStatus.CANCELLED.value
+            assert row is not None
+            assert row.status == JobStatus.CANCELLED.value
         assert printer.printed_count == 1  # the form only
     finally:
         ctx.close()
