@@ -113,11 +113,13 @@ def test_the_receipt_shows_amount_method_time_and_clerk(tmp_path: Path) -> None:
 
 def test_demo_codes_are_recognised() -> None:
     now = FakeClock().now
-    demo = LocalJpqrProvider(**(JPQR | {"merchant_id": DEMO_MERCHANT_ID}), now=now)
-    real = LocalJpqrProvider(**JPQR, now=now)
-    order = {"amount_yen": 600, "reference": "R1", "fee_code": "x", "idempotency_key": "k"}
-    assert is_demo_order("local_jpqr", demo.create_order(**order).qr_content)
-    assert not is_demo_order("local_jpqr", real.create_order(**order).qr_content)
+    demo = LocalJpqrProvider(**(JPQR | {"merchant_id": DEMO_MERCHANT_ID}), ttl_s=600, now=now)
+    real = LocalJpqrProvider(**JPQR, ttl_s=600, now=now)
+    for provider, expected in ((demo, True), (real, False)):
+        code = provider.create_order(
+            amount_yen=600, reference="R1", fee_code="x", idempotency_key="k"
+        )
+        assert is_demo_order("local_jpqr", code.qr_content) is expected
     assert is_demo_order("simulated", None)
     assert not is_demo_order("local_jpqr", "not an EMV payload")
 
@@ -245,7 +247,7 @@ def test_a_slip_whose_code_expired_while_waiting_is_withdrawn_not_printed(
 def test_local_jpqr_payment_slip_carries_no_demo_note(
     settings: Settings, clock: FakeClock, tmp_path: Path
 ) -> None:
-    ctx = make_ctx(settings, clock, LocalJpqrProvider(**JPQR, now=clock.now))
+    ctx = make_ctx(settings, clock, LocalJpqrProvider(**JPQR, ttl_s=600, now=clock.now))
     try:
         app_id = printed_application(ctx)
         view = ctx.payments.issue(app_id, "S1")
