@@ -243,7 +243,7 @@ class PrintService:
             app = session.get(ApplicationRow, app_id, with_for_update=True)
             if app is None:
                 raise NotFound()
-            order = slip_order(session, app, document)
+            order = slip_order(session, app, document, now)
             if order is None:
                 raise SlipUnavailable()
             self._refuse_if_active(session, app_id, document)
@@ -413,7 +413,7 @@ class PrintService:
             if not sendable or app is None:
                 return _outcome(job)
             if job.document != Document.FORM.value:
-                if not _slip_still_valid(session, job):
+                if not _slip_still_valid(session, job, now):
                     # the QR expired or was withdrawn, or the payment was refunded: paper
                     # showing it would mislead, so the job is withdrawn (a clerk may print anew)
                     return self._withdraw(session, job, now)
@@ -664,7 +664,7 @@ class PrintService:
             elif job.status != JobStatus.PRINTED.value or (
                 Status(app.status) not in _REISSUE_OK
                 if job.document == Document.FORM.value
-                else not _slip_still_valid(session, job)
+                else not _slip_still_valid(session, job, now)
             ):
                 raise PrintJobSettled()
             document = Document(job.document)
@@ -784,15 +784,19 @@ def _outcome(job: PrintJobRow) -> PrintOutcome:
     )
 
 
-def slip_order(session: Session, app: ApplicationRow, document: Document) -> PaymentOrderRow | None:
-    """The order a slip is printed from: the open QR order with its code, or the payment
-    of a paid (or completed) application."""
+def slip_order(
+    session: Session, app: ApplicationRow, document: Document, now: datetime
+) -> PaymentOrderRow | None:
+    """The order a slip is printed from: the open QR order whose code has not expired, or
+    the payment of a paid (or completed) application that is not to be given back."""
     if document is Document.PAYMENT_SLIP:
         return session.scalars(
             select(PaymentOrderRow).where(
                 PaymentOrderRow.application_id == app.id,
                 PaymentOrderRow.status == OrderStatus.OPEN.value,
                 PaymentOrderRow.qr_content.is_not(None),
+                # compared in SQL: SQLite gives naive datetimes back, PostgreSQL aware ones
+                PaymentOrderRow.expires_at > now,
             )
         ).first()
     if app.status not in (Status.PAID.value, Status.COMPLETED.value):
@@ -802,18 +806,19 @@ def slip_order(session: Session, app: ApplicationRow, document: Document) -> Pay
         .where(
             PaymentOrderRow.application_id == app.id,
             PaymentOrderRow.status == OrderStatus.PAID.value,
+            PaymentOrderRow.refund_method.is_(None),
         )
         .order_by(PaymentOrderRow.id.desc())
     ).first()
 
 
-def _slip_still_valid(session: Session, job: PrintJobRow) -> bool:
-    """A slip is sent only while its order says what the slip says."""
-    order = session.get(PaymentOrderRow, job.payment_order_id) if job.payment_order_id else None
-    if order is None:
+def _slip_still_valid(session: Session, job: PrintJobRow, now: datetime) -> bool:
+    """A slip is sent only while its order still says what the slip says."""
+    app = session.get(ApplicationRow, job.application_id)
+    if app is None or job.payment_order_id is None:
         return False
-    wanted = OrderStatus.OPEN if job.document == Document.PAYMENT_SLIP.value else OrderStatus.PAID
-    return order.status == wanted.value and order.refund_method is None
+    order = slip_order(session, app, Document(job.document), now)
+    return order is not None and order.id == job.payment_order_id
 
 
 def document_for(

@@ -257,3 +257,18 @@ def test_local_jpqr_payment_slip_carries_no_demo_note(
         assert read_qr(pdf, tmp_path) == [view.qr_content]
     finally:
         ctx.close()
+
+
+def test_no_payment_slip_for_a_code_past_its_expiry_even_before_the_next_poll(
+    settings: Settings, clock: FakeClock
+) -> None:
+    ctx = make_ctx(settings, clock, LocalJpqrProvider(**JPQR, ttl_s=60, now=clock.now))
+    try:
+        app_id = printed_application(ctx)
+        ctx.payments.issue(app_id, "S1")
+        clock.advance(61)
+        assert order_row(ctx, app_id).status == OrderStatus.OPEN.value  # not polled yet
+        with pytest.raises(SlipUnavailable):
+            ctx.printing.print_slip(app_id, Document.PAYMENT_SLIP, "S1")
+    finally:
+        ctx.close()
