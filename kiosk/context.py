@@ -95,7 +95,9 @@ def build_context(
     apps = ApplicationService(db, templates, clock, fees.current, settings.ticket_prefix)
     # drafts left behind by a crash hold personal values no clerk will see (REC-01)
     apps.abandon_stale_drafts(STALE_DRAFT_S)
-    printing = PrintService(db, apps, devices.printer, clock, settings.addressee)
+    printing = PrintService(
+        db, apps, devices.printer, clock, settings.addressee, settings.municipality
+    )
     # a job this computer was handing to the spooler when it stopped: a clerk decides
     printing.recover_interrupted()
     return AppContext(

@@ -12,6 +12,11 @@ lives in memory only. The rules:
   becomes ``needs_confirmation`` and is never sent again by itself;
 - a clerk confirms "printed", orders a reprint (a new job marked 再発行 with its count)
   or cancels; every step is audited; at most one job per application is on its way.
+
+The same queue prints the two slips of the payment step (``Document``): the payment slip
+with the QR code and the 利用控え. A slip job names its payment order and is drawn from
+it at send time, so a reprint shows the same order; at most one job per application and
+slip is on its way, and confirming a slip's paper never moves the application.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from devices.errors import PrinterError, PrintOutcomeUnknown
+from devices.payment import OrderStatus
 from devices.printer import JobState, Printer, PrinterState
 from forms.display import display_item, display_value
 from forms.fees import Fee
-from forms.model import Field, FieldKind, Template
+from forms.model import Field, FieldKind, Template, parse_template
 from forms.validation import person_rows
 from forms.wareki import format_wareki
 from kiosk import audit
@@ -39,9 +45,10 @@ from kiosk.applications import ApplicationService
 from kiosk.clock import Clock, today
 from kiosk.errors import IllegalTransition, NotFound, UserFacingError
 from kiosk.glyph_review import GlyphReview
+from kiosk.payment_slips import render_slip
 from kiosk.status import Status
 from kiosk.storage.db import Database
-from kiosk.storage.models import ApplicationRow, FormTemplateRow, PrintJobRow
+from kiosk.storage.models import ApplicationRow, FormTemplateRow, PaymentOrderRow, PrintJobRow
 from printing.document import FeeSlip, PrintDocument, PrintField, PrintRow, PrintSection
 from printing.render import render_pdf
 
@@ -57,6 +64,15 @@ class JobStatus(StrEnum):
     PRINTED = "printed"  # a clerk confirmed the paper
     REPLACED = "replaced"  # a clerk said it did not print; a reprint replaces it
     CANCELLED = "cancelled"
+
+
+class Document(StrEnum):
+    FORM = "form"  # the application form
+    PAYMENT_SLIP = "payment_slip"  # 手数料のお支払い（QRコード）
+    RECEIPT = "receipt"  # 利用控え
+
+
+SLIPS = (Document.PAYMENT_SLIP, Document.RECEIPT)
 
 
 class ConfirmReason(StrEnum):
@@ -88,6 +104,12 @@ class PrintInProgress(UserFacingError):
     message_key = "print_in_progress"
 
 
+class SlipUnavailable(UserFacingError):
+    """No open QR order (payment slip) or no payment (利用控え) to print the slip from."""
+
+    message_key = "print_slip_unavailable"
+
+
 class PrintJobSettled(UserFacingError):
     """The job is no longer in a state that allows this step (another clerk acted)."""
 
@@ -104,6 +126,7 @@ class PrintOutcome:
     attempts: int = 0
     application_id: int = 0
     next_attempt_at: datetime | None = None
+    document: Document = Document.FORM
 
 
 @dataclass(frozen=True)
@@ -144,13 +167,20 @@ def _pid_alive(pid: int) -> bool:
 
 class PrintService:
     def __init__(
-        self, db: Database, apps: ApplicationService, printer: Printer, clock: Clock, addressee: str
+        self,
+        db: Database,
+        apps: ApplicationService,
+        printer: Printer,
+        clock: Clock,
+        addressee: str,
+        municipality: str = "",
     ) -> None:
         self._db = db
         self._apps = apps
         self._printer = printer
         self._clock = clock
         self._addressee = addressee
+        self._municipality = municipality
         self.glyphs = GlyphReview(db, clock, self.build_document)
 
     # --- documents -----------------------------------------------------------------------
@@ -175,7 +205,7 @@ class PrintService:
     def preview_pdf(self, app_id: int) -> bytes:
         """The exact PDF the next job of this application sends, for the staff preview."""
         with self._db.read() as session:
-            latest = self._latest(session, app_id)
+            latest = self._latest(session, app_id, Document.FORM)
             reissue = 0
             if latest is not None and latest.status in (
                 JobStatus.NEEDS_CONFIRMATION.value,
@@ -203,10 +233,76 @@ class PrintService:
             job_id = self._new_job(session, app, staff, now, reissue=0, replaces=None)
         return self._send(job_id, staff)
 
-    def _refuse_if_active(self, session: Session, app_id: int, *, besides: int = 0) -> None:
+    def print_slip(self, app_id: int, document: Document, staff: str) -> PrintOutcome:
+        """Queue and send a payment slip: the QR slip while a QR order is open, the 利用控え
+        once the fee is paid. Printing a slip again is a reissue (再発行) of the last one."""
+        if document not in SLIPS:
+            raise ValueError(f"{document!r} is not a slip")
+        now = self._clock.now()
+        with self._db.write() as session:
+            app = session.get(ApplicationRow, app_id, with_for_update=True)
+            if app is None:
+                raise NotFound()
+            order = slip_order(session, app, document, now)
+            if order is None:
+                raise SlipUnavailable()
+            self._refuse_if_active(session, app_id, document)
+            previous = session.scalars(
+                select(PrintJobRow)
+                .where(
+                    PrintJobRow.application_id == app_id,
+                    PrintJobRow.document == document.value,
+                    PrintJobRow.payment_order_id == order.id,
+                    PrintJobRow.status == JobStatus.PRINTED.value,
+                )
+                .order_by(PrintJobRow.id.desc())
+            ).first()
+            job_id = self._new_job(
+                session,
+                app,
+                staff,
+                now,
+                reissue=previous.reissue + 1 if previous is not None else 0,
+                replaces=previous.id if previous is not None else None,
+                document=document,
+                payment_order_id=order.id,
+            )
+        return self._send(job_id, staff)
+
+    def build_slip(self, job_id: int) -> bytes:
+        """The slip of ``job_id`` as PDF bytes, drawn from the job's stored payment order."""
+        with self._db.read() as session:
+            job = session.get(PrintJobRow, job_id)
+            if job is None or job.payment_order_id is None:
+                raise NotFound()
+            order = session.get(PaymentOrderRow, job.payment_order_id)
+            app = session.get(ApplicationRow, job.application_id)
+            template = session.get(FormTemplateRow, job.template_pk)
+            if order is None or app is None or template is None:
+                raise NotFound()
+            return render_slip(
+                Document(job.document),
+                order,
+                app,
+                parse_template(template.definition),
+                municipality=self._municipality,
+                clerk=job.requested_by,
+                reissue_note=reissue_note(job.reissue),
+                zone=self._clock.now().tzinfo,
+            )
+
+    def _refuse_if_active(
+        self,
+        session: Session,
+        app_id: int,
+        document: Document = Document.FORM,
+        *,
+        besides: int = 0,
+    ) -> None:
         active = session.scalars(
             select(PrintJobRow.id).where(
                 PrintJobRow.application_id == app_id,
+                PrintJobRow.document == document.value,
                 PrintJobRow.id != besides,
                 PrintJobRow.status.in_([s.value for s in ACTIVE]),
             )
@@ -223,6 +319,8 @@ class PrintService:
         *,
         reissue: int,
         replaces: int | None,
+        document: Document = Document.FORM,
+        payment_order_id: int | None = None,
     ) -> int:
         job = PrintJobRow(
             application_id=app.id,
@@ -232,6 +330,8 @@ class PrintService:
             attempts=0,
             reissue=reissue,
             replaces_job_id=replaces,
+            document=document.value,
+            payment_order_id=payment_order_id,
             next_attempt_at=now,
             requested_by=staff,
             created_at=now,
@@ -249,6 +349,7 @@ class PrintService:
             application=app.id,
             reissue=reissue,
             replaces=replaces,
+            document=document.value,
         )
         return job.id
 
@@ -264,12 +365,15 @@ class PrintService:
                 raise NotFound()
             if job.status not in (JobStatus.QUEUED.value, JobStatus.WAITING.value):
                 return _outcome(job)
-            app_id, reissue = job.application_id, job.reissue
+            app_id, reissue, kind = job.application_id, job.reissue, Document(job.document)
         # rendered before the claim: a crash while rendering leaves a job that provably
         # never reached the spooler, so it stays sendable
         try:
-            document = self.build_document(app_id, reissue=reissue)
-            pdf = render_pdf(self.glyphs.apply(app_id, document))
+            if kind is Document.FORM:
+                document = self.build_document(app_id, reissue=reissue)
+                pdf = render_pdf(self.glyphs.apply(app_id, document))
+            else:
+                pdf = self.build_slip(job_id)
         except Exception:
             self._settle(job_id, actor, JobStatus.WAITING, error="render_failed", only_if=None)
             raise
@@ -306,8 +410,14 @@ class PrintService:
                 raise NotFound()
             app = session.get(ApplicationRow, job.application_id)
             sendable = job.status in (JobStatus.QUEUED.value, JobStatus.WAITING.value)
-            allowed = _REISSUE_OK if job.reissue else (Status.APPROVED,)
-            if not sendable or app is None or Status(app.status) not in allowed:
+            if not sendable or app is None:
+                return _outcome(job)
+            if job.document != Document.FORM.value:
+                if not _slip_still_valid(session, job, now):
+                    # the QR expired or was withdrawn, or the payment was refunded: paper
+                    # showing it would mislead, so the job is withdrawn (a clerk may print anew)
+                    return self._withdraw(session, job, now)
+            elif Status(app.status) not in (_REISSUE_OK if job.reissue else (Status.APPROVED,)):
                 return _outcome(job)
             if due_only and not self._is_due(session, job_id, now):
                 return _outcome(job)
@@ -317,6 +427,19 @@ class PrintService:
             job.next_attempt_at = None
             job.updated_at = now
             return None
+
+    def _withdraw(self, session: Session, job: PrintJobRow, now: datetime) -> PrintOutcome:
+        job.status, job.updated_at, job.next_attempt_at = JobStatus.CANCELLED.value, now, None
+        audit.record(
+            session,
+            at=now,
+            actor="system",
+            action="print_cancelled",
+            object_type="print_job",
+            object_id=job.id,
+            reason="payment_order_closed",
+        )
+        return _outcome(job)
 
     def _is_due(self, session: Session, job_id: int, now: datetime) -> bool:
         # compared in SQL: SQLite gives naive datetimes back, PostgreSQL aware ones
@@ -502,7 +625,8 @@ class PrintService:
             job.status, job.updated_at = JobStatus.PRINTED.value, now
             app = session.get(ApplicationRow, job.application_id)
             assert app is not None
-            if app.status == Status.APPROVED.value:
+            # only the form's paper moves the application; a slip's never does
+            if job.document == Document.FORM.value and app.status == Status.APPROVED.value:
                 self._apps.transition_in(session, app.id, Status.PRINTED, staff)
             audit.record(
                 session,
@@ -537,11 +661,23 @@ class PrintService:
                     object_id=job_id,
                     reason=job.confirm_reason,
                 )
-            elif job.status != JobStatus.PRINTED.value or Status(app.status) not in _REISSUE_OK:
+            elif job.status != JobStatus.PRINTED.value or (
+                Status(app.status) not in _REISSUE_OK
+                if job.document == Document.FORM.value
+                else not _slip_still_valid(session, job, now)
+            ):
                 raise PrintJobSettled()
-            self._refuse_if_active(session, app.id, besides=job_id)
+            document = Document(job.document)
+            self._refuse_if_active(session, app.id, document, besides=job_id)
             new_id = self._new_job(
-                session, app, staff, now, reissue=job.reissue + 1, replaces=job_id
+                session,
+                app,
+                staff,
+                now,
+                reissue=job.reissue + 1,
+                replaces=job_id,
+                document=document,
+                payment_order_id=job.payment_order_id,
             )
         return self._send(new_id, staff)
 
@@ -588,14 +724,29 @@ class PrintService:
 
     # --- what the staff screen shows -------------------------------------------------------
     def latest_job(self, app_id: int) -> PrintOutcome | None:
+        """The job the staff screen acts on: a slip job still on its way (it may need the
+        clerk's confirmation) or else the form's latest job."""
         with self._db.read() as session:
-            job = self._latest(session, app_id)
+            job = session.scalars(
+                select(PrintJobRow)
+                .where(
+                    PrintJobRow.application_id == app_id,
+                    PrintJobRow.document != Document.FORM.value,
+                    PrintJobRow.status.in_([s.value for s in ACTIVE]),
+                )
+                .order_by(PrintJobRow.id.desc())
+            ).first() or self._latest(session, app_id, Document.FORM)
             return None if job is None else _outcome(job)
 
-    def _latest(self, session: Session, app_id: int) -> PrintJobRow | None:
+    def latest_slip_job(self, app_id: int, document: Document) -> PrintOutcome | None:
+        with self._db.read() as session:
+            job = self._latest(session, app_id, document)
+            return None if job is None else _outcome(job)
+
+    def _latest(self, session: Session, app_id: int, document: Document) -> PrintJobRow | None:
         return session.scalars(
             select(PrintJobRow)
-            .where(PrintJobRow.application_id == app_id)
+            .where(PrintJobRow.application_id == app_id, PrintJobRow.document == document.value)
             .order_by(PrintJobRow.id.desc())
         ).first()
 
@@ -629,7 +780,45 @@ def _outcome(job: PrintJobRow) -> PrintOutcome:
         job.attempts,
         job.application_id,
         job.next_attempt_at,
+        Document(job.document),
     )
+
+
+def slip_order(
+    session: Session, app: ApplicationRow, document: Document, now: datetime
+) -> PaymentOrderRow | None:
+    """The order a slip is printed from: the open QR order whose code has not expired, or
+    the payment of a paid (or completed) application that is not to be given back."""
+    if document is Document.PAYMENT_SLIP:
+        return session.scalars(
+            select(PaymentOrderRow).where(
+                PaymentOrderRow.application_id == app.id,
+                PaymentOrderRow.status == OrderStatus.OPEN.value,
+                PaymentOrderRow.qr_content.is_not(None),
+                # compared in SQL: SQLite gives naive datetimes back, PostgreSQL aware ones
+                PaymentOrderRow.expires_at > now,
+            )
+        ).first()
+    if app.status not in (Status.PAID.value, Status.COMPLETED.value):
+        return None
+    return session.scalars(
+        select(PaymentOrderRow)
+        .where(
+            PaymentOrderRow.application_id == app.id,
+            PaymentOrderRow.status == OrderStatus.PAID.value,
+            PaymentOrderRow.refund_method.is_(None),
+        )
+        .order_by(PaymentOrderRow.id.desc())
+    ).first()
+
+
+def _slip_still_valid(session: Session, job: PrintJobRow, now: datetime) -> bool:
+    """A slip is sent only while its order still says what the slip says."""
+    app = session.get(ApplicationRow, job.application_id)
+    if app is None or job.payment_order_id is None:
+        return False
+    order = slip_order(session, app, Document(job.document), now)
+    return order is not None and order.id == job.payment_order_id
 
 
 def document_for(

@@ -122,7 +122,8 @@ class StatusChangeRow(Base):
 
 
 class PrintJobRow(Base):
-    """Stores what to print (application + template version), never the rendered PDF."""
+    """Stores what to print (application + template version, or a payment order for the
+    payment slips), never the rendered PDF."""
 
     __tablename__ = "print_jobs"
 
@@ -143,6 +144,12 @@ class PrintJobRow(Base):
     replaces_job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: "host:pid" of the process handing the job to the spooler (status sending)
     sending_by: Mapped[str | None] = mapped_column(String(96), nullable=True)
+    #: what the job prints: "form" (the application), "payment_slip" or "receipt"
+    document: Mapped[str] = mapped_column(String(16), default="form", server_default="form")
+    #: the payment order a slip is built from when it is sent (None for the form)
+    payment_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payment_orders.id", name="fk_print_jobs_payment_order_id"), nullable=True
+    )
     requested_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -23,7 +23,7 @@ def run(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
 def test_db_upgrade_on_a_fresh_folder(tmp_path: Path) -> None:
     result = run("db", "upgrade", data=tmp_path / "d")
     assert result.returncode == 0, result.stderr
-    assert "revision 0007" in result.stdout
+    assert "revision 0008" in result.stdout
     assert (tmp_path / "d" / "kiosk.sqlite3").exists()
 
 

@@ -69,7 +69,7 @@ def test_a_fresh_data_folder_is_created_upgraded_and_seeded(tmp_path: Path) -> N
     settings = load_settings(tmp_path / "fresh")
     db = open_database(settings, FakeClock())
     try:
-        assert current_revision(db) == head_revision(db) == "0007"
+        assert current_revision(db) == head_revision(db) == "0008"
         with db.read() as session:
             ids = sorted(r.template_id for r in session.scalars(select(FormTemplateRow)))
         assert ids == sorted(t.id for t in shipped_templates())

@@ -50,7 +50,7 @@ from kiosk.errors import message_of
 from kiosk.glyph_review import GlyphReport
 from kiosk.i18n import tr
 from kiosk.payment_service import PaymentView
-from kiosk.print_service import JobStatus, PrintOutcome, QueuedJob
+from kiosk.print_service import Document, JobStatus, PrintOutcome, QueuedJob
 from kiosk.resident_flow import ResidentFlow, ResidentView
 from kiosk.runner import Runner
 from kiosk.status import Status
@@ -309,7 +309,17 @@ class StaffWindow(QWidget):
             "confirm_paid": _btn(
                 tr("staff_confirm_paid"), "confirm_paid", self.confirm_paid, shortcut="Ctrl+K"
             ),
+            "payment_slip": _btn(
+                tr("staff_print_payment_slip"),
+                "print_payment_slip",
+                lambda: self.print_slip(Document.PAYMENT_SLIP),
+            ),
             "cash": _btn(tr("staff_cash"), "cash", self.pay_cash, shortcut="Ctrl+M"),
+            "receipt": _btn(
+                tr("staff_print_receipt"),
+                "print_receipt",
+                lambda: self.print_slip(Document.RECEIPT),
+            ),
             "refund": _btn(tr("staff_refund"), "refund", self.refund, shortcut="Ctrl+R"),
             "complete": _btn(
                 tr("staff_complete"), "complete", self.complete, primary=True, shortcut="Ctrl+D"
@@ -679,6 +689,11 @@ class StaffWindow(QWidget):
         a["refund"].setEnabled(
             needs_refund or (paid and detail.status in (Status.PAID, Status.CANCELLED))
         )
+        # the paper QR is on request only: the resident may just scan the screen
+        a["payment_slip"].setEnabled(qr_open and bool(payment and payment.qr_content))
+        a["receipt"].setEnabled(
+            paid and not needs_refund and detail.status in (Status.PAID, Status.COMPLETED)
+        )
         a["complete"].setEnabled(
             detail.status is Status.PAID
             or (detail.status is Status.PRINTED and detail.fee.total == 0)
@@ -776,7 +791,11 @@ class StaffWindow(QWidget):
         if job is None:
             return
         self.job_line.setText(job_summary(job))
-        if detail.status is not Status.APPROVED and not job.reissue:
+        if (
+            detail.status is not Status.APPROVED
+            and not job.reissue
+            and job.document is Document.FORM
+        ):
             return
         if job.status in (JobStatus.SENT, JobStatus.SENDING, JobStatus.QUEUED):
             self._info(tr("staff_print_sent"))
@@ -1060,6 +1079,13 @@ class StaffWindow(QWidget):
             self._reload,
         )
 
+    def print_slip(self, document: Document) -> None:
+        """The payment slip (QR) or the 利用控え, through the same durable print queue."""
+        app_id, staff = self._app_id(), self.staff_id
+        self._run(
+            "printer", lambda: self.ctx.printing.print_slip(app_id, document, staff), self._printed
+        )
+
     def cancel_qr(self) -> None:
         app_id, staff = self._app_id(), self.staff_id
         self._run("payment", lambda: self.ctx.payments.cancel_order(app_id, staff), self._reload)
@@ -1116,6 +1142,8 @@ def reasons_text(state: PrinterState) -> str:
 def job_summary(job: PrintOutcome, *, short: bool = False) -> str:
     """One line about a job for the clerk: its state, why, and its reissue count."""
     parts = [tr(f"job_{job.status.value}")]
+    if job.document is not Document.FORM:
+        parts.insert(0, tr(f"document_{job.document.value}"))
     if job.status is JobStatus.WAITING and job.error_key:
         parts.append(tr(job.error_key))
     if job.status is JobStatus.NEEDS_CONFIRMATION and job.confirm_reason and not short:
