@@ -282,7 +282,7 @@ class StaffWindow(QWidget):
         self.message = _label("", "msg")
         self.message.setObjectName("message")
         rbox.addWidget(self.message)
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()
         self.action_buttons = {
             "claim": _btn(tr("staff_claim"), "claim", self.claim, primary=True, shortcut="Ctrl+T"),
             "take_over": _btn(
@@ -337,8 +337,10 @@ class StaffWindow(QWidget):
             "reprint": _btn(tr("staff_reprint"), "reprint", self.reprint, shortcut="Ctrl+Shift+R"),
             "cancel": _btn(tr("staff_cancel_print"), "cancel_print", self.cancel_print),
         }
-        for b in self.action_buttons.values():
-            buttons.addWidget(b)
+        # two rows: the review steps, then payment and completion, so the window keeps its
+        # width on a 1280-pixel counter screen
+        for i, b in enumerate(self.action_buttons.values()):
+            buttons.addWidget(b, i // 7, i % 7)
         rbox.addLayout(buttons)
         self.job_line = _label()
         self.job_line.setObjectName("job_line")
