@@ -18,7 +18,7 @@ from kiosk.payment_service import PaymentService
 from kiosk.print_service import PrintService
 from kiosk.storage.db import Database
 from kiosk.storage.migrate import upgrade
-from kiosk.templates_repo import TemplateRepository, install_shipped_if_empty
+from kiosk.templates_repo import TemplateRepository, install_shipped
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def open_database(settings: Settings, clock: Clock) -> Database:
     if not db.quick_check():
         raise DatabaseDamaged()
     upgrade(db)
-    install_shipped_if_empty(db, clock)
+    install_shipped(db, clock)
     return db
 
 

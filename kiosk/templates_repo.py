@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from forms.model import Template, parse_template
 from kiosk import audit
 from kiosk.clock import Clock
 from kiosk.storage.db import Database
-from kiosk.storage.models import FormTemplateRow
+from kiosk.storage.models import AuditEventRow, FormTemplateRow
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +77,58 @@ def publish(
     return row
 
 
-def install_shipped_if_empty(db: Database, clock: Clock) -> int:
-    """Install the shipped templates into a database that holds none; return how many."""
+#: who publishes the shipped templates (administrators publish under their own name)
+SHIPPED_ACTOR = "system"
+
+
+def _published_by(session: Session, row: FormTemplateRow) -> str | None:
+    return session.scalar(
+        select(AuditEventRow.actor).where(
+            AuditEventRow.action == "template_published",
+            AuditEventRow.object_type == "form_template",
+            AuditEventRow.object_id == str(row.id),
+        )
+    )
+
+
+def _same_definition(a: Mapping[str, object], b: Mapping[str, object]) -> bool:
+    return {k: v for k, v in a.items() if k != "version"} == {
+        k: v for k, v in b.items() if k != "version"
+    }
+
+
+def install_shipped(db: Database, clock: Clock) -> int:
+    """Bring the shipped templates into the database; return how many were published.
+
+    A template the database lacks is installed. One whose latest version came from an
+    earlier release (published by the system) and differs from the file is published as
+    the next version, so an upgrade brings the new forms; applications keep the version
+    they were made with. A template an administrator has published since is left alone:
+    the municipality's edit wins over the release.
+    """
+    count = 0
     with db.write() as session:
-        if session.scalar(select(func.count()).select_from(FormTemplateRow)):
-            return 0
-        count = 0
         for path in sorted(SHIPPED_DIR.glob("*.json")):
             raw = json.loads(path.read_text(encoding="utf-8"))
-            publish(session, parse_template(raw), raw, clock, actor="system")
+            template = parse_template(raw)
+            latest = session.scalars(
+                select(FormTemplateRow)
+                .where(FormTemplateRow.template_id == template.id)
+                .order_by(FormTemplateRow.version.desc())
+                .limit(1)
+            ).first()
+            if latest is not None:
+                if _same_definition(latest.definition, raw):
+                    continue
+                if _published_by(session, latest) != SHIPPED_ACTOR:
+                    log.info("kept the administrators' version of template %s", template.id)
+                    continue
+                raw = {**raw, "version": latest.version + 1}
+                template = parse_template(raw)
+            publish(session, template, raw, clock, actor=SHIPPED_ACTOR)
             count += 1
-    log.info("installed %d shipped form templates", count)
+    if count:
+        log.info("installed %d shipped form templates", count)
     return count
 
 
