@@ -144,8 +144,8 @@ def test_whole_counter_flow_through_every_status(
     assert status() is Status.SUBMITTED
     click(qtbot, s, "claim")
     qtbot.waitUntil(lambda: status() is Status.IN_REVIEW, timeout=5000)
-    click(qtbot, s, "approve_print")  # without the 本人確認 tick: refused, with a message
-    qtbot.waitUntil(lambda: "本人確認" in s.message.text(), timeout=5000)
+    # without the 本人確認 tick nothing can be approved (the service refuses it too)
+    assert not s.action_buttons["approve"].isEnabled()
     assert status() is Status.IN_REVIEW
     qtbot.waitUntil(lambda: s.identity.isEnabled(), timeout=5000)
     # click the box itself: the widget is as wide as the panel, its label is not
@@ -432,3 +432,15 @@ def test_a_choice_correction_starts_from_the_stored_answer(qtbot: QtBot, kiosk: 
     s.correct_field.setCurrentIndex(s.correct_field.findData("kind"))
     assert s.correct_choice.isVisible()
     assert s.correct_choice.currentData() == stored  # 保存 without choosing changes nothing
+
+
+def test_approve_waits_for_the_identity_tick(qtbot: QtBot, kiosk: Kiosk) -> None:
+    ticket = resident_applies(qtbot, kiosk)
+    sign_in_and_claim(qtbot, kiosk, ticket)
+    s = kiosk.staff
+    assert not s.identity.isChecked()
+    assert not s.action_buttons["approve"].isEnabled()  # 本人確認 first
+    tick_identity(qtbot, kiosk)
+    assert s.action_buttons["approve"].isEnabled()
+    s.identity.setChecked(False)
+    assert not s.action_buttons["approve"].isEnabled()

@@ -247,6 +247,8 @@ class StaffWindow(QWidget):
         rbox.addWidget(self.fee_line)
         self.identity = QCheckBox(tr("staff_identity_check"))
         self.identity.setObjectName("identity")
+        self.identity.toggled.connect(lambda _on: self._update_approve())
+        self._approve_allowed = False
         rbox.addWidget(self.identity)
 
         # correction: field, new value and a required reason (non-modal, inline)
@@ -598,6 +600,7 @@ class StaffWindow(QWidget):
         self.current, self.payment = detail, payment
         self.table.setRowCount(0)
         self.correct_field.clear()
+        self._approve_allowed = False  # until this application's state says otherwise
         for b in (*self.action_buttons.values(), *self.print_buttons.values()):
             b.setEnabled(False)
         self.job_line.setText("")
@@ -660,10 +663,11 @@ class StaffWindow(QWidget):
         a = self.action_buttons
         a["claim"].setEnabled(detail.status is Status.SUBMITTED)
         a["take_over"].setEnabled(detail.status is Status.IN_REVIEW and not mine)
-        for name in ("release", "reject", "approve"):
+        for name in ("release", "reject"):
             a[name].setEnabled(mine)
-        if glyphs is not None and not glyphs.resolved:
-            a["approve"].setEnabled(False)  # 外字 first: nothing prints before the decision
+        # 外字 first: nothing prints before the decision; and only after the 本人確認 tick
+        self._approve_allowed = mine and (glyphs is None or glyphs.resolved)
+        self._update_approve()
         job_idle = job is None or job.status in (
             JobStatus.WAITING,
             JobStatus.CANCELLED,
@@ -787,6 +791,11 @@ class StaffWindow(QWidget):
         p["cancel"].setEnabled(
             status
             in (JobStatus.QUEUED, JobStatus.WAITING, JobStatus.SENT, JobStatus.NEEDS_CONFIRMATION)
+        )
+
+    def _update_approve(self) -> None:
+        self.action_buttons["approve"].setEnabled(
+            self._approve_allowed and self.identity.isChecked()
         )
 
     def _show_job(self, detail: ApplicationDetail, job: PrintOutcome | None) -> None:
