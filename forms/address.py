@@ -70,3 +70,10 @@ def split_address(address: str) -> AddressParts:
     after = text[len(prefecture) :]
     municipality = _municipality(after)
     return AddressParts(prefecture, municipality, after[len(municipality) :])
+
+
+def address_part(address: str, part: str) -> str:
+    """One part by name (``prefecture``, ``municipality`` or ``rest``), for a form that
+    prints an address in separate boxes."""
+    value: str = getattr(split_address(address), part)
+    return value

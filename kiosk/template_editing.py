@@ -203,9 +203,21 @@ def values_for_item(item: Field, card: Any) -> str:
 def preview_document(
     template: Template, fee_table: Mapping[str, int], addressee: str, clock: Clock
 ) -> PrintDocument:
+    return sample_document(template, fee_table, addressee, today(clock))
+
+
+def sample_document(
+    template: Template,
+    fee_table: Mapping[str, int],
+    addressee: str,
+    day: date,
+    *,
+    ticket: str = "SAMPLE",
+) -> PrintDocument:
+    """``template`` filled with the sample values on ``day``: the admin preview, the
+    reviewed page images and the rendering benchmark all print this."""
     from kiosk.print_service import document_for
 
-    day = today(clock)
     values = sample_values(template, day.strftime("%Y%m%d"))
     return document_for(
         template,
@@ -213,8 +225,8 @@ def preview_document(
         fee=compute_fee(template, values, fee_table),
         addressee=addressee,
         day=day,
-        ticket="SAMPLE",
-        reference=f"{day:%Y%m%d}-SAMPLE",
+        ticket=ticket,
+        reference=f"{day:%Y%m%d}-{ticket}",
     )
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from forms.address import split_address
+from forms.address import address_part
 from forms.layout import (
-    AddressPart,
     BoxElement,
     Element,
     FieldElement,
@@ -32,12 +31,12 @@ from printing.document import PrintDocument, PrintField
 from printing.fonts import FAMILIES, GOTHIC, MINCHO
 from printing.qr import QUIET_ZONE, draw_qr, qr_matrix
 from printing.render import (
-    ASCENT,
     MM,
     RED,
     Fitted,
     ValueDoesNotFit,
     _draw_block,
+    _draw_check_box,
     _draw_fee_slip,
     _sizes,
     _width,
@@ -131,34 +130,12 @@ class _Page:
         c.restoreState()
 
     def tick_box(self, x: float, y: float, side: float, checked: bool) -> None:
-        c = self.c
         s = side * MM
-        x0, y0 = self.x(x), self.y(y) - s
-        c.saveState()
-        c.setStrokeGray(0)
-        c.setLineWidth(0.7)
-        c.rect(x0, y0, s, s, stroke=1, fill=0)
-        if checked:
-            c.setLineWidth(max(1.0, s * 0.14))
-            c.setLineCap(1)
-            c.setLineJoin(1)
-            p = c.beginPath()
-            p.moveTo(x0 + 0.18 * s, y0 + 0.52 * s)
-            p.lineTo(x0 + 0.42 * s, y0 + 0.22 * s)
-            p.lineTo(x0 + 0.86 * s, y0 + 0.86 * s)
-            c.drawPath(p, stroke=1, fill=0)
-        c.restoreState()
+        _draw_check_box(self.c, self.x(x), self.y(y) - s, checked, s, max(1.0, s * 0.14))
 
 
 def _field_text(element: FieldElement, value: PrintField) -> str:
-    if element.part is None:
-        return value.text
-    parts = split_address(value.raw)
-    return {
-        AddressPart.PREFECTURE: parts.prefecture,
-        AddressPart.MUNICIPALITY: parts.municipality,
-        AddressPart.REST: parts.rest,
-    }[element.part]
+    return value.text if element.part is None else address_part(value.raw, element.part.value)
 
 
 def _draw_field(page: _Page, e: FieldElement, doc: PrintDocument) -> None:
@@ -294,6 +271,3 @@ def draw_fixed(canvas: Any, layout: Layout, doc: PrintDocument) -> None:
                 "page_number",
             )
         canvas.showPage()
-
-
-__all__ = ["ASCENT", "draw_fixed", "fit_in_box", "page_size_pt"]

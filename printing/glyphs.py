@@ -226,7 +226,7 @@ def _role(font: str) -> str:
 
 def _layout_texts(doc: PrintDocument) -> Iterator[DrawnText]:
     """What printing/fixed.py draws: the layout's own texts and each placed value."""
-    from forms.address import split_address
+    from forms.address import address_part
     from forms.layout import FieldElement, RowsElement, TextElement
 
     assert doc.layout is not None
@@ -235,9 +235,7 @@ def _layout_texts(doc: PrintDocument) -> Iterator[DrawnText]:
             yield DrawnText(f"layout.elements[{i}]", e.text, e.text, _role(e.style.font))
         elif isinstance(e, FieldElement) and e.field in doc.fields:
             value = doc.fields[e.field]
-            text = value.text
-            if e.part is not None:
-                text = getattr(split_address(value.raw), e.part.value)
+            text = value.text if e.part is None else address_part(value.raw, e.part.value)
             yield DrawnText(e.field, value.label, text, _role(e.style.font))
         elif isinstance(e, RowsElement) and e.field in doc.fields:
             value = doc.fields[e.field]

@@ -307,17 +307,19 @@ def _vline(c: Any, x: float, y0: float, y1: float, width: float = 0.45) -> None:
     c.restoreState()
 
 
-def _draw_check_box(c: Any, x: float, y: float, checked: bool) -> None:
+def _draw_check_box(
+    c: Any, x: float, y: float, checked: bool, side: float = CHECK_BOX, tick: float = 1.5
+) -> None:
     """A square with its lower-left at (x, y); the tick is two strokes, not a glyph."""
     c.saveState()
     c.setStrokeGray(0)
     c.setLineWidth(0.7)
-    c.rect(x, y, CHECK_BOX, CHECK_BOX, stroke=1, fill=0)
+    c.rect(x, y, side, side, stroke=1, fill=0)
     if checked:
-        c.setLineWidth(1.5)
+        c.setLineWidth(tick)
         c.setLineCap(1)
         c.setLineJoin(1)
-        s = CHECK_BOX
+        s = side
         p = c.beginPath()
         p.moveTo(x + 0.18 * s, y + 0.52 * s)
         p.lineTo(x + 0.42 * s, y + 0.22 * s)

@@ -6,7 +6,6 @@ each one before committing it (they are the reviewed look of the official forms)
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -15,10 +14,9 @@ from pathlib import Path
 
 from PIL import Image, ImageChops
 
-from forms.fees import compute_fee
-from forms.model import Template, parse_template
-from kiosk.print_service import document_for
-from kiosk.template_editing import sample_values
+from forms.model import Template
+from kiosk.template_editing import sample_document
+from kiosk.templates_repo import shipped_templates
 from printing.render import render_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,24 +28,12 @@ LEVEL = 64
 
 
 def shipped() -> list[Template]:
-    return [
-        parse_template(json.loads(p.read_text(encoding="utf-8")))
-        for p in sorted((ROOT / "forms" / "templates").glob("*.json"))
-    ]
+    return shipped_templates()
 
 
 def render_page(template: Template) -> Image.Image:
     """Page 1 of ``template`` filled with the sample values on a fixed day, in grey."""
-    values = sample_values(template, DAY.strftime("%Y%m%d"))
-    doc = document_for(
-        template,
-        values,
-        fee=compute_fee(template, values, {}),
-        addressee="松浦市長　様",
-        day=DAY,
-        ticket="A-001",
-        reference="20261201-A-001",
-    )
+    doc = sample_document(template, {}, "松浦市長　様", DAY, ticket="A-001")
     with tempfile.TemporaryDirectory() as tmp:
         pdf = Path(tmp) / "form.pdf"
         pdf.write_bytes(render_pdf(doc))

@@ -444,3 +444,15 @@ def test_approve_waits_for_the_identity_tick(qtbot: QtBot, kiosk: Kiosk) -> None
     assert s.action_buttons["approve"].isEnabled()
     s.identity.setChecked(False)
     assert not s.action_buttons["approve"].isEnabled()
+
+
+def test_a_refresh_keeps_the_choice_the_clerk_is_making(qtbot: QtBot, kiosk: Kiosk) -> None:
+    ticket = resident_applies(qtbot, kiosk)
+    sign_in_and_claim(qtbot, kiosk, ticket)
+    s = kiosk.staff
+    s.correct_field.setCurrentIndex(s.correct_field.findData("kind"))
+    s.correct_choice.setCurrentIndex(s.correct_choice.findData("all"))
+    assert s.current is not None
+    s.load(s.current.id)  # what the periodic refresh does
+    qtbot.wait(300)
+    assert s.correct_choice.currentData() == "all"

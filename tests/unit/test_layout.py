@@ -18,9 +18,10 @@ from forms.address import split_address
 from forms.fees import compute_fee
 from forms.layout import Fit, TextStyleSpec
 from forms.layout_builder import auto_layout, format_template_json
-from forms.model import FieldKind, TemplateError, parse_template
+from forms.model import FieldKind, Template, TemplateError, parse_template
 from forms.validation import check_field, encode_person_rows
 from kiosk.print_service import document_for
+from printing.document import PrintDocument
 from printing.fixed import fit_in_box
 from printing.fonts import FAMILIES, MINCHO, register_fonts
 from printing.render import ValueDoesNotFit, render_pdf
@@ -42,8 +43,11 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
 
 
 def render(raw: dict[str, Any], values: dict[str, str]) -> bytes:
-    template = parse_template(raw)
-    doc = document_for(
+    return render_pdf(document(parse_template(raw), values))
+
+
+def document(template: Template, values: dict[str, str]) -> PrintDocument:
+    return document_for(
         template,
         values,
         fee=compute_fee(template, values, {}),
@@ -52,7 +56,6 @@ def render(raw: dict[str, Any], values: dict[str, str]) -> bytes:
         ticket="A-007",
         reference="20261201-A-007",
     )
-    return render_pdf(doc)
 
 
 # ---------------------------------------------------------------------------- shipped layouts
@@ -333,20 +336,11 @@ def test_fit_rules(fit: Fit, text: str, lines: int) -> None:
 def test_missing_glyphs_are_found_in_fixed_layout_values_parts_and_rows() -> None:
     from printing.glyphs import find_missing
 
-    template = parse_template(raw_of("idou"))
     values = {
         "new_address": "𠮷野県松浦市志佐町",
         "movers": encode_person_rows([{"name": "𠮷田　一", "birth_date": "19900105"}]),
     }
-    doc = document_for(
-        template,
-        values,
-        fee=compute_fee(template, values, {}),
-        addressee="松浦市長　様",
-        day=date(2026, 12, 1),
-        ticket="A-001",
-        reference="20261201-A-001",
-    )
+    doc = document(parse_template(raw_of("idou")), values)
     problems = find_missing(doc)
     assert {(p.field, p.code) for p in problems} == {
         ("new_address", "U+20BB7"),

@@ -27,8 +27,6 @@ class PersonsEditor(QWidget):
         super().__init__()
         self.setObjectName("persons_editor")
         self.field: Field | None = None
-        #: (application, field, stored value) the table was filled from
-        self._source: tuple[int, str, str] | None = None
         self.table = QTableWidget(0, 0)
         self.table.setObjectName("persons_table")
         self.table.verticalHeader().setVisible(True)
@@ -44,15 +42,6 @@ class PersonsEditor(QWidget):
         row.addWidget(self.add_button)
         row.addStretch(1)
         box.addLayout(row)
-
-    def show_for(self, app_id: int, f: Field, raw: str) -> None:
-        """Fill the table for this application's field, unless it already shows it: the
-        staff window refreshes every few seconds and must not wipe what the clerk typed."""
-        source = (app_id, f.id, raw)
-        if source == self._source:
-            return
-        self._source = source
-        self.set_field(f, raw)
 
     def set_field(self, f: Field, raw: str) -> None:
         self.field = f

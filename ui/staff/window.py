@@ -249,6 +249,8 @@ class StaffWindow(QWidget):
         self.identity.setObjectName("identity")
         self.identity.toggled.connect(lambda _on: self._update_approve())
         self._approve_allowed = False
+        #: (application, field, stored value) the correction inputs were set up for
+        self._correcting: tuple[int, str, str] | None = None
         rbox.addWidget(self.identity)
 
         # correction: field, new value and a required reason (non-modal, inline)
@@ -587,6 +589,7 @@ class StaffWindow(QWidget):
     ) -> None:
         same = detail is not None and self.current is not None and self.current.id == detail.id
         if not same:  # text typed for one application must never land on another
+            self._correcting = None
             for field in (self.correct_value, self.correct_reason, self.reject_reason):
                 field.clear()
             self.message.setText("")
@@ -895,6 +898,14 @@ class StaffWindow(QWidget):
         if self.current is None or field_id is None:
             return
         f = self.current.template.field(str(field_id))
+        stored = self.current.values.get(f.id)
+        raw = stored.value if stored else ""
+        # The window refreshes every few seconds: while the clerk corrects the same field of
+        # the same application, unchanged since, the inputs keep what the clerk entered.
+        source = (self.current.id, f.id, raw)
+        if source == self._correcting:
+            return
+        self._correcting = source
         options: list[tuple[str, str]] = []
         if f.kind is FieldKind.CHOICE:
             options = [(c.value, c.label["ja"]) for c in f.choices]
@@ -904,15 +915,11 @@ class StaffWindow(QWidget):
         for value, text in options:
             self.correct_choice.addItem(text, value)
         # start from the stored answer: saving without choosing must change nothing
-        stored_value = self.current.values.get(f.id)
-        if stored_value is not None:
-            self.correct_choice.setCurrentIndex(
-                max(self.correct_choice.findData(stored_value.value), 0)
-            )
+        if stored is not None:
+            self.correct_choice.setCurrentIndex(max(self.correct_choice.findData(raw), 0))
         persons = f.kind is FieldKind.PERSONS
         if persons:
-            stored = self.current.values.get(f.id)
-            self.persons_editor.show_for(self.current.id, f, stored.value if stored else "")
+            self.persons_editor.set_field(f, raw)
         self.persons_editor.setVisible(persons)
         self.correct_choice.setVisible(bool(options))
         self.correct_value.setVisible(not options and not persons)
