@@ -38,7 +38,7 @@ def _units(rule: FeeRule, values: Mapping[str, str]) -> int:
     if rule.per_field is None:
         return 1
     raw = values.get(rule.per_field, "0")
-    return int(raw) if raw.isdigit() else 0
+    return max(0, int(raw) - rule.free_units) if raw.isdigit() else 0
 
 
 def compute_fee(

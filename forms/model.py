@@ -149,8 +149,10 @@ class Section:
 
 @dataclass(frozen=True)
 class FeeRule:
-    """``amount`` yen per unit; the unit count comes from ``per_field`` (else 1).
-    ``when`` restricts the rule to applications where a field has a given value."""
+    """``amount`` yen per unit; the unit count comes from ``per_field`` (else 1), less
+    ``free_units`` (a surcharge such as +50円 for each sheet after the first).
+    ``when`` restricts the rule to applications where a field has a given value; an
+    amount of 0 makes the case free."""
 
     code: str
     label: Localized
@@ -158,6 +160,7 @@ class FeeRule:
     per_field: str | None = None
     when_field: str | None = None
     when_value: str | None = None
+    free_units: int = 0
 
 
 @dataclass(frozen=True)
@@ -318,7 +321,12 @@ def _parse_fee(raw: Any, where: str, field_ids: set[str]) -> FeeRule:
         per_field=raw.get("per_field"),
         when_field=(raw.get("when") or {}).get("field"),
         when_value=(raw.get("when") or {}).get("equals"),
+        free_units=_opt_int(raw.get("free_units"), f"{where}.free_units") or 0,
     )
+    if rule.free_units < 0:
+        raise TemplateError(f"{where}.free_units", "must be 0 or more")
+    if rule.free_units and rule.per_field is None:
+        raise TemplateError(f"{where}.free_units", "needs per_field (the units it counts)")
     for ref in (rule.per_field, rule.when_field):
         if ref is not None and ref not in field_ids:
             raise TemplateError(where, f"refers to unknown field {ref!r}")

@@ -483,3 +483,40 @@ def test_the_base_of_the_logic_table_is_as_described() -> None:
     assert raw["sections"][2]["fields"][6]["id"] == "subject_name"
     assert raw["rules"][0]["when"] == {"field": "relation", "equals": "proxy"}
     assert raw["eligibility"]["refuse"][0]["reason"] == "wide_area_relation"
+
+
+def juminhyo_with_extra_sheet_surcharge() -> dict[str, Any]:
+    """A town charging 300円 a copy plus 50円 for every copy after the first."""
+    raw = json.loads((SHIPPED_DIR / "10-juminhyo.json").read_text(encoding="utf-8"))
+    raw["fees"].append(
+        {
+            "code": "juminhyo_extra",
+            "label": {"ja": "2通目からの加算"},
+            "amount": 50,
+            "per_field": "copies",
+            "free_units": 1,
+        }
+    )
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("copies", "total", "lines"),
+    [("1", 300, 1), ("2", 650, 2), ("4", 1350, 2)],
+)
+def test_a_surcharge_counts_only_the_units_after_the_free_ones(
+    copies: str, total: int, lines: int
+) -> None:
+    template = parse_template(juminhyo_with_extra_sheet_surcharge())
+    fee = compute_fee(template, {"copies": copies})
+    assert (fee.total, len(fee.lines)) == (total, lines)
+
+
+def test_a_surcharge_without_the_field_it_counts_is_refused(
+    validator: jsonschema.Draft202012Validator,
+) -> None:
+    raw = juminhyo_with_extra_sheet_surcharge()
+    assert schema_errors(validator, raw) == []
+    del raw["fees"][-1]["per_field"]
+    with pytest.raises(TemplateError, match=r"fees\[1\]\.free_units.*per_field"):
+        parse_template(raw)
